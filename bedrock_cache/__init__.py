@@ -1,0 +1,1 @@
+"""bedrock_cache: Amazon Bedrock prompt caching, planned, measured and explained."""

@@ -1,0 +1,222 @@
+"""The neutral layout of a Converse request: its blocks in cache-prefix order.
+
+Bedrock reads a request as one prefix, tools -> system -> messages. Both the planner and the
+emulator see it through :class:`Layout`, so they agree on block positions, prefix sizes and
+prefix fingerprints (hashes of the exact content, never the text itself).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ._models import TTL
+from ._tokens import DefaultEstimator, TokenEstimator, canonical_json
+
+Section = Literal["tools", "system", "messages"]
+
+#: Content block kinds as the Converse API names them (the first key of a block).
+CACHE_POINT = "cachePoint"
+
+
+@dataclass(frozen=True)
+class Block:
+    """One non-checkpoint block of the request, in prefix order."""
+
+    index: int
+    """Position among all blocks of the request (tools, then system, then messages)."""
+    section: Section
+    message: int
+    """Index of the message holding it; -1 in tools and system."""
+    slot: int
+    """Index in its own list (tools, system, or the message's content), checkpoints included."""
+    kind: str
+    role: str
+    """``tool``, ``system``, ``user`` or ``assistant``."""
+    tokens: int
+    cumulative: int
+    """Prefix tokens through this block."""
+    fingerprint: str
+    """Hash of the exact prefix through this block."""
+    first_in_message: bool
+    document_format: str = ""
+
+
+@dataclass(frozen=True)
+class ExistingCheckpoint:
+    """A cachePoint the request already carries (placed by the user or the framework)."""
+
+    after: int
+    """Index of the block it follows; -1 when nothing precedes it."""
+    section: Section
+    message: int
+    slot: int
+    ttl: TTL | None
+    first_in_message: bool
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Blocks and existing checkpoints of one Converse request."""
+
+    model_id: str
+    blocks: tuple[Block, ...]
+    checkpoints: tuple[ExistingCheckpoint, ...]
+
+    @property
+    def total_tokens(self) -> int:
+        return self.blocks[-1].cumulative if self.blocks else 0
+
+    def prefix_tokens(self, after: int) -> int:
+        """Tokens before a checkpoint standing after block ``after``."""
+        return self.blocks[after].cumulative if after >= 0 else 0
+
+    def section_end(self, section: Section) -> int | None:
+        """Index of the last block of a section, if it has any."""
+        ends = [b.index for b in self.blocks if b.section == section]
+        return ends[-1] if ends else None
+
+    def message_blocks(self, message: int) -> list[Block]:
+        return [b for b in self.blocks if b.section == "messages" and b.message == message]
+
+    @property
+    def message_count(self) -> int:
+        return max((b.message for b in self.blocks), default=-1) + 1
+
+    @classmethod
+    def of(cls, request: Mapping[str, Any], estimator: TokenEstimator | None = None) -> Layout:
+        """Read a Converse request (the keyword arguments of ``client.converse``)."""
+        return _LayoutBuilder(request, estimator or DefaultEstimator()).build()
+
+
+def block_kind(block: Mapping[str, Any]) -> str:
+    """The Converse name of a block's kind, e.g. ``text`` or ``toolResult``."""
+    return next(iter(block), "empty")
+
+
+def _ttl(block: Mapping[str, Any]) -> TTL | None:
+    ttl = block.get(CACHE_POINT, {}).get("ttl")
+    return ttl if ttl in ("5m", "1h") else None
+
+
+class _LayoutBuilder:
+    def __init__(self, request: Mapping[str, Any], estimator: TokenEstimator) -> None:
+        self.request = request
+        self.estimator = estimator
+        self.blocks: list[Block] = []
+        self.checkpoints: list[ExistingCheckpoint] = []
+        self.cumulative = 0
+        tool_config = request.get("toolConfig") or {}
+        seed = canonical_json({"toolChoice": tool_config.get("toolChoice")})
+        self.fingerprint = hashlib.sha256(seed.encode()).hexdigest()[:32]
+
+    def build(self) -> Layout:
+        tool_config = self.request.get("toolConfig") or {}
+        self._add_list("tools", -1, "tool", tool_config.get("tools") or [])
+        self._add_list("system", -1, "system", self.request.get("system") or [])
+        for number, message in enumerate(self.request.get("messages") or []):
+            self._add_list("messages", number, message.get("role", "user"), message["content"])
+        model_id = str(self.request.get("modelId", ""))
+        return Layout(model_id, tuple(self.blocks), tuple(self.checkpoints))
+
+    def _add_list(
+        self, section: Section, message: int, role: str, items: Sequence[Mapping[str, Any]]
+    ) -> None:
+        first = True
+        for slot, item in enumerate(items):
+            if CACHE_POINT in item:
+                after = len(self.blocks) - 1
+                self.checkpoints.append(
+                    ExistingCheckpoint(after, section, message, slot, _ttl(item), first)
+                )
+                continue
+            self._add_block(section, message, slot, role, item, first)
+            first = False
+
+    def _add_block(
+        self,
+        section: Section,
+        message: int,
+        slot: int,
+        role: str,
+        item: Mapping[str, Any],
+        first: bool,
+    ) -> None:
+        tokens = self.estimator.block_tokens(item)
+        self.cumulative += tokens
+        marker = f"{section}|{message}|{role}|{int(first)}|"
+        digest = hashlib.sha256((self.fingerprint + marker + canonical_json(item)).encode())
+        self.fingerprint = digest.hexdigest()[:32]
+        kind = block_kind(item)
+        doc_format = str(item["document"].get("format", "")) if kind == "document" else ""
+        self.blocks.append(
+            Block(
+                index=len(self.blocks),
+                section=section,
+                message=message,
+                slot=slot,
+                kind=kind,
+                role=role,
+                tokens=tokens,
+                cumulative=self.cumulative,
+                fingerprint=self.fingerprint,
+                first_in_message=first,
+                document_format=doc_format,
+            )
+        )
+
+
+def cache_point(ttl: TTL | None = None) -> dict[str, Any]:
+    """A Converse cachePoint block; without ``ttl`` Bedrock uses the 5-minute default."""
+    point: dict[str, Any] = {"type": "default"}
+    if ttl is not None and ttl != "5m":
+        point["ttl"] = ttl
+    return {CACHE_POINT: point}
+
+
+def with_checkpoints(
+    request: Mapping[str, Any], layout: Layout, points: Sequence[tuple[int, TTL | None]]
+) -> dict[str, Any]:
+    """A copy of ``request`` with a cachePoint after each given block; the input is untouched.
+
+    ``points`` are ``(block index, ttl)`` pairs. Only the lists that receive a checkpoint are
+    rebuilt; everything else is deep-copied so later edits to the result never reach the caller.
+    """
+    result = copy.deepcopy(dict(request))
+    for after, ttl in sorted(points, key=lambda p: p[0], reverse=True):
+        block = layout.blocks[after]
+        target = _container(result, block)
+        target.insert(block.slot + 1, cache_point(ttl))
+    return result
+
+
+def _container(request: dict[str, Any], block: Block) -> list[dict[str, Any]]:
+    if block.section == "tools":
+        tools: list[dict[str, Any]] = request["toolConfig"]["tools"]
+        return tools
+    if block.section == "system":
+        system: list[dict[str, Any]] = request["system"]
+        return system
+    content: list[dict[str, Any]] = request["messages"][block.message]["content"]
+    return content
+
+
+def without_checkpoints(request: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``request`` with every cachePoint removed (what the user's content alone is)."""
+    result = copy.deepcopy(dict(request))
+    for items in _lists(result):
+        items[:] = [item for item in items if CACHE_POINT not in item]
+    return result
+
+
+def _lists(request: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+    tool_config = request.get("toolConfig") or {}
+    if tool_config.get("tools"):
+        yield tool_config["tools"]
+    if request.get("system"):
+        yield request["system"]
+    for message in request.get("messages") or []:
+        yield message["content"]
