@@ -1,1 +1,81 @@
-"""bedrock_cache: Amazon Bedrock prompt caching, planned, measured and explained."""
+"""bedrock_cache: Amazon Bedrock prompt caching, planned, measured and explained.
+
+The framework-neutral core: the model table, token estimation, the checkpoint planner, usage and
+cost accounting, and client instrumentation. The local Bedrock stand-in lives in
+:mod:`bedrock_cache.emulator`.
+"""
+
+from ._instrument import RESPONSE_KEY, instrument_client, is_instrumented
+from ._layout import Block, Layout, cache_point, with_checkpoints, without_checkpoints
+from ._models import (
+    TTL,
+    ModelResolutionError,
+    ModelSpec,
+    ModelTable,
+    Prices,
+    ResolvedModel,
+    default_table,
+    resolve_model,
+)
+from ._planner import CachePolicy, Plan, PlannedCheckpoint, plan_checkpoints
+from ._pricing import Cost, Workload, cost_of, estimate
+from ._reuse import ReuseTracker, Sighting
+from ._rules import CheckpointRuleError, check_request, entry_checkpoints
+from ._session import BedrockCache, CallReport, PreparedRequest, active_cache
+from ._tokens import CountTokensEstimator, DefaultEstimator, TokenEstimator, block_tokens
+from ._usage import (
+    CacheStats,
+    CacheUsage,
+    StatsSnapshot,
+    usage_from_converse,
+    usage_from_langchain,
+    usage_from_llama_index,
+    usage_from_stream_event,
+)
+
+__all__ = [
+    "RESPONSE_KEY",
+    "TTL",
+    "BedrockCache",
+    "Block",
+    "CachePolicy",
+    "CacheStats",
+    "CacheUsage",
+    "CallReport",
+    "CheckpointRuleError",
+    "Cost",
+    "CountTokensEstimator",
+    "DefaultEstimator",
+    "Layout",
+    "ModelResolutionError",
+    "ModelSpec",
+    "ModelTable",
+    "Plan",
+    "PlannedCheckpoint",
+    "PreparedRequest",
+    "Prices",
+    "ResolvedModel",
+    "ReuseTracker",
+    "Sighting",
+    "StatsSnapshot",
+    "TokenEstimator",
+    "Workload",
+    "active_cache",
+    "block_tokens",
+    "cache_point",
+    "check_request",
+    "cost_of",
+    "default_table",
+    "entry_checkpoints",
+    "estimate",
+    "instrument_client",
+    "is_instrumented",
+    "plan_checkpoints",
+    "resolve_model",
+    "usage_from_converse",
+    "usage_from_langchain",
+    "usage_from_llama_index",
+    "usage_from_stream_event",
+    "with_checkpoints",
+    "without_checkpoints",
+]

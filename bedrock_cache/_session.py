@@ -1,0 +1,174 @@
+"""BedrockCache: plans every Converse request it sees and keeps the numbers of what came back."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from ._layout import Layout, with_checkpoints
+from ._models import ModelTable, ResolvedModel, default_table
+from ._planner import CachePolicy, Plan, plan_checkpoints
+from ._pricing import Cost, cost_of
+from ._reuse import ReuseTracker
+from ._tokens import DefaultEstimator, TokenEstimator
+from ._usage import CacheStats, CacheUsage
+
+logger = logging.getLogger("bedrock_cache")
+
+_ACTIVE: ContextVar[BedrockCache | None] = ContextVar("bedrock_cache_active", default=None)
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A request with its planned checkpoints, and the plan that put them there."""
+
+    request: dict[str, Any]
+    plan: Plan
+    model: ResolvedModel
+
+
+@dataclass(frozen=True)
+class CallReport:
+    """One call's cache usage, cost and plan: what trace metadata and logs carry."""
+
+    model_id: str
+    usage: CacheUsage
+    cost: Cost
+    plan: Plan | None
+
+    def as_dict(self) -> dict[str, Any]:
+        result: dict[str, Any] = {"model_id": self.model_id, **self.usage.as_dict()}
+        result.update(self.cost.as_dict())
+        if self.plan is not None:
+            result["plan"] = self.plan.reasons
+            result["plan_skipped"] = list(self.plan.skipped)
+        return result
+
+
+ReportListener = Callable[[CallReport], None]
+
+
+class BedrockCache:
+    """Plans cache checkpoints for Converse requests and records what they saved.
+
+    One instance serves a whole app (thread- and asyncio-safe). Use it through a framework
+    adapter, or hook a boto3 ``bedrock-runtime`` client directly with :meth:`instrument`.
+
+    Args:
+        policy: where checkpoints may go (:class:`CachePolicy`); defaults are safe.
+        base_model: the base model id when requests name an application inference profile ARN.
+        table: the model table; the process-wide default if omitted.
+        estimator: token counter for planning; the offline default if omitted.
+        tracker: reuse history; a fresh bounded one if omitted.
+        clock: seconds for the reuse history (``time.monotonic`` by default).
+    """
+
+    def __init__(
+        self,
+        policy: CachePolicy | None = None,
+        *,
+        base_model: str | None = None,
+        table: ModelTable | None = None,
+        estimator: TokenEstimator | None = None,
+        tracker: ReuseTracker | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if policy is not None and not isinstance(policy, CachePolicy):
+            raise TypeError("policy must be a bedrock_cache.CachePolicy")
+        self.policy = policy or CachePolicy()
+        self.base_model = base_model
+        self.table = table or default_table()
+        self.estimator: TokenEstimator = estimator or DefaultEstimator()
+        self.tracker = tracker or ReuseTracker()
+        self.stats = CacheStats()
+        self._clock = clock
+        self._listeners: list[ReportListener] = []
+        self._lock = threading.Lock()
+
+    def resolve(self, model_id: str) -> ResolvedModel:
+        return self.table.resolve(model_id, base_model=self.base_model)
+
+    def prepare(self, request: Mapping[str, Any]) -> PreparedRequest:
+        """Plan ``request`` (Converse keyword arguments) and return a copy with checkpoints.
+
+        The input is never modified. The reuse history learns the request's fingerprints.
+        """
+        model = self.resolve(str(request.get("modelId", "")))
+        layout = Layout.of(request, self.estimator)
+        now = self._clock()
+        plan = plan_checkpoints(layout, model.spec, self.policy, self.tracker, now)
+        points = [(cp.after, cp.ttl if cp.ttl != "5m" else None) for cp in plan.checkpoints]
+        planned = with_checkpoints(request, layout, points) if points else dict(request)
+        self.tracker.observe(
+            now,
+            _boundaries(layout),
+            [layout.blocks[cp.after].fingerprint for cp in plan.checkpoints],
+        )
+        return PreparedRequest(planned, plan, model)
+
+    def record(
+        self, model_id: str, usage: CacheUsage, plan: Plan | None = None
+    ) -> CallReport:
+        """Count one call's usage in :attr:`stats` and tell the report listeners."""
+        cost = cost_of(usage, self.resolve(model_id))
+        self.stats.record(model_id, usage, cost=cost.total, cost_without_cache=cost.without_cache)
+        report = CallReport(model_id, usage, cost, plan)
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(report)
+            except Exception:
+                logger.exception("bedrock_cache report listener failed; the call is unaffected")
+        return report
+
+    def add_listener(self, listener: ReportListener) -> None:
+        """Call ``listener(report)`` after every recorded call (telemetry, logs, reports)."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def instrument(self, client: Any) -> Any:
+        """Plan every ``converse``/``converse_stream`` call made through this boto3 client.
+
+        Returns the client. Calling it again replaces the earlier cache on that client.
+        """
+        from ._instrument import instrument_client
+
+        instrument_client(client, self)
+        return client
+
+    @contextmanager
+    def activate(self) -> Iterator[BedrockCache]:
+        """Within this block, instrumented clients plan with this cache (overrides their own)."""
+        token = _ACTIVE.set(self)
+        try:
+            yield self
+        finally:
+            _ACTIVE.reset(token)
+
+    def summary(self) -> str:
+        return self.stats.summary()
+
+
+def active_cache() -> BedrockCache | None:
+    """The cache activated in this context, if any."""
+    return _ACTIVE.get()
+
+
+def _boundaries(layout: Layout) -> list[tuple[str, str | None]]:
+    """Fingerprints worth remembering: the end of each section and message, with what followed."""
+    result: list[tuple[str, str | None]] = []
+    blocks = layout.blocks
+    for block, following in zip(blocks, [*blocks[1:], None], strict=True):
+        if following is None or (following.section, following.message) != (
+            block.section,
+            block.message,
+        ):
+            result.append((block.fingerprint, following.fingerprint if following else None))
+    return result

@@ -1,0 +1,242 @@
+"""Cache usage of one call, read from every shape it arrives in, and aggregated safely.
+
+Bedrock's own arithmetic: total input = inputTokens + cacheReadInputTokens + cacheWriteInputTokens.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CacheUsage:
+    """Tokens of one or more calls, split by how Bedrock billed them."""
+
+    cache_read: int = 0
+    cache_write_5m: int = 0
+    cache_write_1h: int = 0
+    uncached_input: int = 0
+    output: int = 0
+
+    @property
+    def cache_write(self) -> int:
+        return self.cache_write_5m + self.cache_write_1h
+
+    @property
+    def total_input(self) -> int:
+        return self.cache_read + self.cache_write + self.uncached_input
+
+    @property
+    def hit_rate(self) -> float:
+        """Token hit rate: read / (read + write + uncached); 0.0 with no input."""
+        return self.cache_read / self.total_input if self.total_input else 0.0
+
+    def __add__(self, other: CacheUsage) -> CacheUsage:
+        return CacheUsage(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
+
+    def as_dict(self) -> dict[str, int | float]:
+        """Plain numbers for trace metadata and JSON logs."""
+        return {
+            "cache_read_tokens": self.cache_read,
+            "cache_write_5m_tokens": self.cache_write_5m,
+            "cache_write_1h_tokens": self.cache_write_1h,
+            "uncached_input_tokens": self.uncached_input,
+            "output_tokens": self.output,
+            "total_input_tokens": self.total_input,
+            "token_hit_rate": round(self.hit_rate, 4),
+        }
+
+
+def _int(mapping: Mapping[str, Any], key: str) -> int:
+    value = mapping.get(key)
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def usage_from_converse(usage: Mapping[str, Any]) -> CacheUsage:
+    """From a Converse ``usage`` object (camelCase), or the ConverseStream ``metadata.usage``.
+
+    ``cacheDetails`` splits the writes by TTL; writes it does not cover count as 5-minute writes.
+    """
+    write = _int(usage, "cacheWriteInputTokens")
+    by_ttl = {"5m": 0, "1h": 0}
+    for detail in usage.get("cacheDetails") or []:
+        if detail.get("ttl") in by_ttl:
+            by_ttl[detail["ttl"]] += _int(detail, "inputTokens")
+    write_1h = min(by_ttl["1h"], write)
+    return CacheUsage(
+        cache_read=_int(usage, "cacheReadInputTokens"),
+        cache_write_5m=write - write_1h,
+        cache_write_1h=write_1h,
+        uncached_input=_int(usage, "inputTokens"),
+        output=_int(usage, "outputTokens"),
+    )
+
+
+def usage_from_stream_event(event: Mapping[str, Any]) -> CacheUsage | None:
+    """From a ConverseStream event; ``None`` for every event but the final ``metadata`` one."""
+    metadata = event.get("metadata")
+    if not isinstance(metadata, Mapping) or "usage" not in metadata:
+        return None
+    return usage_from_converse(metadata["usage"])
+
+
+def usage_from_langchain(usage_metadata: Mapping[str, Any]) -> CacheUsage:
+    """From a LangChain ``AIMessage.usage_metadata``.
+
+    langchain-aws counts reads and writes inside ``input_tokens``. When Bedrock sends
+    ``cacheDetails`` it reports writes as ``ephemeral_5m/1h_input_tokens`` and sets
+    ``cache_creation`` to 0, so the true write count is the sum of the three.
+    """
+    details: Mapping[str, Any] = usage_metadata.get("input_token_details") or {}
+    read = _int(details, "cache_read")
+    write_1h = _int(details, "ephemeral_1h_input_tokens")
+    write_5m = _int(details, "cache_creation") + _int(details, "ephemeral_5m_input_tokens")
+    total_input = _int(usage_metadata, "input_tokens")
+    return CacheUsage(
+        cache_read=read,
+        cache_write_5m=write_5m,
+        cache_write_1h=write_1h,
+        uncached_input=max(0, total_input - read - write_5m - write_1h),
+        output=_int(usage_metadata, "output_tokens"),
+    )
+
+
+def usage_from_llama_index(response: Any) -> CacheUsage | None:
+    """From a LlamaIndex ``ChatResponse``/``CompletionResponse`` of ``BedrockConverse``.
+
+    Bedrock's own ``usage`` in ``raw`` is preferred (it has ``cacheDetails``); otherwise
+    ``additional_kwargs`` (``prompt_tokens`` is the uncached input there). ``None`` when the
+    response carries no usage, as every streamed chunk but the last.
+    """
+    raw = getattr(response, "raw", None)
+    if isinstance(raw, Mapping):
+        if isinstance(raw.get("usage"), Mapping):
+            return usage_from_converse(raw["usage"])
+        from_event = usage_from_stream_event(raw)
+        if from_event is not None:
+            return from_event
+    extra: Mapping[str, Any] = getattr(response, "additional_kwargs", None) or {}
+    if "prompt_tokens" not in extra and "cache_read_input_tokens" not in extra:
+        return None
+    return CacheUsage(
+        cache_read=_int(extra, "cache_read_input_tokens"),
+        cache_write_5m=_int(extra, "cache_creation_input_tokens"),
+        uncached_input=_int(extra, "prompt_tokens"),
+        output=_int(extra, "completion_tokens"),
+    )
+
+
+@dataclass
+class _Tally:
+    usage: CacheUsage = field(default_factory=CacheUsage)
+    requests: int = 0
+    requests_with_read: int = 0
+    cost: float = 0.0
+    cost_without_cache: float = 0.0
+
+
+@dataclass(frozen=True)
+class StatsSnapshot:
+    """Totals of a :class:`CacheStats`, overall or for one model."""
+
+    usage: CacheUsage
+    requests: int
+    requests_with_read: int
+    cost: float
+    cost_without_cache: float
+
+    @property
+    def token_hit_rate(self) -> float:
+        """read / (read + write + uncached) over all requests."""
+        return self.usage.hit_rate
+
+    @property
+    def request_hit_rate(self) -> float:
+        """Share of requests that read anything from the cache."""
+        return self.requests_with_read / self.requests if self.requests else 0.0
+
+    @property
+    def saved(self) -> float:
+        """Dollars saved against the same traffic without caching (negative: caching cost more)."""
+        return self.cost_without_cache - self.cost
+
+    def as_dict(self) -> dict[str, int | float]:
+        return {
+            **self.usage.as_dict(),
+            "requests": self.requests,
+            "request_hit_rate": round(self.request_hit_rate, 4),
+            "cost_usd": round(self.cost, 6),
+            "cost_without_cache_usd": round(self.cost_without_cache, 6),
+            "saved_usd": round(self.saved, 6),
+        }
+
+
+class CacheStats:
+    """Aggregates usage per model and overall; safe under threads and asyncio (one lock)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_model: dict[str, _Tally] = {}
+
+    def record(
+        self, model_id: str, usage: CacheUsage, *, cost: float = 0.0, cost_without_cache: float = 0.0
+    ) -> None:
+        with self._lock:
+            tally = self._by_model.setdefault(model_id, _Tally())
+            tally.usage = tally.usage + usage
+            tally.requests += 1
+            tally.requests_with_read += usage.cache_read > 0
+            tally.cost += cost
+            tally.cost_without_cache += cost_without_cache
+
+    def total(self) -> StatsSnapshot:
+        with self._lock:
+            return _snapshot(list(self._by_model.values()))
+
+    def by_model(self) -> dict[str, StatsSnapshot]:
+        with self._lock:
+            return {model: _snapshot([tally]) for model, tally in self._by_model.items()}
+
+    def summary(self) -> str:
+        """A few readable lines: tokens by kind, hit rates, dollars spent and saved."""
+        lines = [_summary_line("all models", self.total())]
+        per_model = self.by_model()
+        if len(per_model) > 1:
+            lines += [_summary_line(model, snap) for model, snap in sorted(per_model.items())]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._by_model.clear()
+
+
+def _snapshot(tallies: list[_Tally]) -> StatsSnapshot:
+    usage = CacheUsage()
+    for tally in tallies:
+        usage = usage + tally.usage
+    return StatsSnapshot(
+        usage=usage,
+        requests=sum(t.requests for t in tallies),
+        requests_with_read=sum(t.requests_with_read for t in tallies),
+        cost=sum(t.cost for t in tallies),
+        cost_without_cache=sum(t.cost_without_cache for t in tallies),
+    )
+
+
+def _summary_line(label: str, snap: StatsSnapshot) -> str:
+    u = snap.usage
+    return (
+        f"{label}: {snap.requests} requests, cache read {u.cache_read:,} / write "
+        f"{u.cache_write:,} (1h {u.cache_write_1h:,}) / uncached {u.uncached_input:,} / output "
+        f"{u.output:,} tokens; token hit rate {snap.token_hit_rate:.1%}, request hit rate "
+        f"{snap.request_hit_rate:.1%}; cost ${snap.cost:.4f} vs ${snap.cost_without_cache:.4f} "
+        f"without caching (saved ${snap.saved:.4f})"
+    )
