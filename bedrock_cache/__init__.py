@@ -21,7 +21,7 @@ from ._planner import CachePolicy, Plan, PlannedCheckpoint, plan_checkpoints
 from ._pricing import Cost, Workload, cost_of, estimate
 from ._reuse import ReuseTracker, Sighting
 from ._rules import CheckpointRuleError, check_request, entry_checkpoints
-from ._session import BedrockCache, CallReport, PreparedRequest, active_cache
+from ._session import BedrockCache, CallReport, PreparedRequest, active_cache, record_call
 from ._tokens import CountTokensEstimator, DefaultEstimator, TokenEstimator, block_tokens
 from ._usage import (
     CacheStats,
@@ -71,6 +71,7 @@ __all__ = [
     "instrument_client",
     "is_instrumented",
     "plan_checkpoints",
+    "record_call",
     "resolve_model",
     "usage_from_converse",
     "usage_from_langchain",

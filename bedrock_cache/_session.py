@@ -116,9 +116,7 @@ class BedrockCache:
         self, model_id: str, usage: CacheUsage, plan: Plan | None = None
     ) -> CallReport:
         """Count one call's usage in :attr:`stats` and tell the report listeners."""
-        cost = cost_of(usage, self.resolve(model_id))
-        self.stats.record(model_id, usage, cost=cost.total, cost_without_cache=cost.without_cache)
-        report = CallReport(model_id, usage, cost, plan)
+        report = record_call(self.stats, self.resolve(model_id), usage, plan)
         with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:
@@ -154,6 +152,15 @@ class BedrockCache:
 
     def summary(self) -> str:
         return self.stats.summary()
+
+
+def record_call(
+    stats: CacheStats, model: ResolvedModel, usage: CacheUsage, plan: Plan | None = None
+) -> CallReport:
+    """Price one call's usage, add it to ``stats`` and return its report."""
+    cost = cost_of(usage, model)
+    stats.record(model.requested_id, usage, cost=cost.total, cost_without_cache=cost.without_cache)
+    return CallReport(model.requested_id, usage, cost, plan)
 
 
 def active_cache() -> BedrockCache | None:

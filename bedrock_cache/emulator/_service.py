@@ -166,7 +166,8 @@ class EmulatedBedrock:
         if spec.family == "unknown":
             raise EmulatedError(
                 "ResourceNotFoundException",
-                f"Model {model_id} is not in the emulator's model table. {spec.note}",
+                f"Model {model_id} is not in the emulator's model table; register it with "
+                "ModelTable.register(ModelSpec(...)) and pass BedrockEmulator(table=...).",
             )
         return spec
 
