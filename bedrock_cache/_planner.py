@@ -110,7 +110,9 @@ def plan_checkpoints(
     """Plan the checkpoints of one request; never mutates its inputs."""
     policy = policy or CachePolicy()
     manual = existing_placements(layout)
-    budget = min(spec.max_checkpoints, policy.max_checkpoints or spec.max_checkpoints)
+    budget = spec.max_checkpoints
+    if policy.max_checkpoints is not None:
+        budget = min(budget, policy.max_checkpoints)
     if not spec.supports_caching or not layout.blocks:
         why = spec.note or f"{spec.model_id} does not support prompt caching"
         return Plan(spec.model_id, (), len(manual), (why,) if not spec.supports_caching else ())
@@ -158,9 +160,8 @@ def _why_not(
     """Why ``cand`` cannot join the checkpoints chosen so far, or ``None``."""
     if len(manual) + len(chosen) >= budget:
         return f"all {budget} checkpoints are in use"
-    if policy.skip_one_off_writes and history is not None and cand.static:
-        if history.get(cand.block.fingerprint) is None:
-            return "prefix never seen before (skip_one_off_writes)"
+    if policy.skip_one_off_writes and history is not None and _one_off(layout, history, cand):
+        return "prefix never seen before (skip_one_off_writes)"
     trial = [*chosen, _planned(cand, "5m")]
     places = manual + [_placement(cp) for cp in trial]
     problem = _request_problem(layout, spec, places)
@@ -171,6 +172,13 @@ def _why_not(
         if entry.after in planned_at and entry.ignored is not None:
             return f"it would cache nothing ({entry.ignored})"
     return None
+
+
+def _one_off(layout: Layout, history: ReuseTracker, cand: _Candidate) -> bool:
+    """A prefix never seen before; a conversation already under way is expected to go on."""
+    if cand.role == "bridge" or (cand.role == "conversation" and layout.message_count > 1):
+        return False
+    return history.get(cand.block.fingerprint) is None
 
 
 def _candidates(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Generic, TypeVar, cast, overload
@@ -20,6 +22,16 @@ DUMMY_CREDENTIALS = {
     "aws_secret_access_key": "testing",
     "aws_session_token": "testing",
 }
+
+_SESSION_LOCK = threading.Lock()
+
+
+@functools.cache
+def _session() -> Any:
+    # One shared session: it caches the loaded service model (~0.1 s per new session).
+    import boto3
+
+    return boto3.session.Session(region_name=REGION, **DUMMY_CREDENTIALS)
 
 
 class BedrockEmulator(Generic[ClockT]):
@@ -96,16 +108,15 @@ class BedrockEmulator(Generic[ClockT]):
     def client(self, **config: Any) -> Any:
         """A real boto3 ``bedrock-runtime`` client for this emulator (dummy credentials,
         us-east-1, no retries). ``config`` overrides fields of the botocore ``Config``."""
-        import boto3
         from botocore.config import Config
 
         settings: dict[str, Any] = {"retries": {"total_max_attempts": 1}, "read_timeout": 60}
-        session = boto3.session.Session(region_name=REGION, **DUMMY_CREDENTIALS)
-        return session.client(
-            "bedrock-runtime",
-            endpoint_url=self.endpoint_url,
-            config=Config(**{**settings, **config}),
-        )
+        with _SESSION_LOCK:  # boto3 sessions are not thread-safe; creating clients is cheap
+            return _session().client(
+                "bedrock-runtime",
+                endpoint_url=self.endpoint_url,
+                config=Config(**{**settings, **config}),
+            )
 
     @property
     def clock(self) -> ClockT:

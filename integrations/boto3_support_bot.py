@@ -1,0 +1,51 @@
+"""A 10-turn support conversation with a ~4,000-token system prompt, straight on boto3.
+
+    python -m integrations.boto3_support_bot            # against the local emulator
+    python -m integrations.boto3_support_bot --real     # against Amazon Bedrock
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+
+from integrations.shared import (
+    SUPPORT_QUESTIONS,
+    AppRun,
+    arguments,
+    cache_for,
+    connection,
+    print_side_by_side,
+    support_system_prompt,
+)
+
+
+def run(connection_kwargs: dict[str, Any], *, caching: bool, model: str) -> AppRun:
+    cache = cache_for(caching)
+    result = AppRun("boto3 support bot", caching)
+    cache.add_listener(result.reports.append)
+    client = cache.instrument(boto3.client("bedrock-runtime", **connection_kwargs))
+    system = [{"text": support_system_prompt()}]
+    messages: list[dict[str, Any]] = []
+    for question in SUPPORT_QUESTIONS:
+        messages.append({"role": "user", "content": [{"text": question}]})
+        response = client.converse(
+            modelId=model, system=system, messages=messages, inferenceConfig={"maxTokens": 300}
+        )
+        messages.append(response["output"]["message"])
+    result.total = cache.stats.total()
+    return result
+
+
+def main() -> None:
+    args = arguments(__doc__ or "")
+    with connection(args.real) as kwargs:
+        cached = run(kwargs, caching=True, model=args.model)
+    with connection(args.real) as kwargs:
+        uncached = run(kwargs, caching=False, model=args.model)
+    print_side_by_side(cached, uncached)
+
+
+if __name__ == "__main__":
+    main()
