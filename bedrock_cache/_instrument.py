@@ -90,7 +90,9 @@ def _after(parsed: dict[str, Any], context: Mapping[str, Any]) -> None:
         logger.exception("bedrock_cache could not record this response; the call is unaffected")
 
 
-def _record(entry: tuple[BedrockCache, PreparedRequest], usage: Any, target: dict[str, Any]) -> None:
+def _record(
+    entry: tuple[BedrockCache, PreparedRequest], usage: Any, target: dict[str, Any]
+) -> None:
     cache, prepared = entry
     report = cache.record(prepared.model.requested_id, usage, prepared.plan)
     target[RESPONSE_KEY] = report.as_dict()

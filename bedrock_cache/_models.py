@@ -23,7 +23,9 @@ Position = Literal[
 
 #: Cross-region and geo inference-profile prefixes that share the base model's cache.
 PROFILE_PREFIXES = ("us.", "eu.", "apac.", "jp.", "au.", "global.")
-_FOUNDATION_ARN = re.compile(r"^arn:aws[\w-]*:bedrock:[\w-]*:\d*:(foundation-model|inference-profile)/(.+)$")
+_FOUNDATION_ARN = re.compile(
+    r"^arn:aws[\w-]*:bedrock:[\w-]*:\d*:(foundation-model|inference-profile)/(.+)$"
+)
 _APP_PROFILE_ARN = re.compile(r"^arn:aws[\w-]*:bedrock:[\w-]+:\d+:application-inference-profile/")
 
 
@@ -75,7 +77,7 @@ class ResolvedModel:
 
     @property
     def price_multiplier(self) -> float:
-        """Regional and geo profiles (and in-region ids) cost more on some models; global does not."""
+        """Regional/geo profiles and in-region ids cost more on some models; global does not."""
         return 1.0 if self.profile_prefix == "global." else self.spec.profile_price_multiplier
 
 

@@ -236,11 +236,14 @@ def _conversation_candidates(
         found.append(_candidate(layout, doc.index, "document", 1, what))
     tail = _tail(layout, spec, layout.blocks[-1].index)
     if policy.cache_conversation and tail is not None:
-        found.append(_candidate(layout, tail.index, "conversation", 3, "moving end of conversation"))
+        found.append(
+            _candidate(layout, tail.index, "conversation", 3, "moving end of conversation")
+        )
         anchor = _anchor(layout, spec, history, tail, now)
         if anchor is not None and tail.index - anchor.index > spec.lookback_blocks:
             gap = tail.index - anchor.index
-            why = f"last cache entry is {gap} blocks back, beyond the {spec.lookback_blocks}-block lookback"
+            limit = spec.lookback_blocks
+            why = f"last cache entry is {gap} blocks back, beyond the {limit}-block lookback"
             found.append(_Candidate(anchor, "bridge", 2, f"bridge: {why}"))
     return found
 

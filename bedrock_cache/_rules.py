@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from ._layout import Layout, Section
 from ._models import TTL, ModelSpec
@@ -50,9 +51,9 @@ def position_problem(layout: Layout, spec: ModelSpec, place: Placement) -> str |
     if before is not None and before.section == place.section and before.message == place.message:
         if before.kind == "reasoningContent" and "after_reasoning" in rejected:
             return "a cachePoint cannot follow a reasoningContent block"
-        if before.kind == "document" and before.document_format != "pdf":
-            if "after_document" in rejected:
-                return "a cachePoint cannot follow a non-PDF document block"
+        non_pdf = before.kind == "document" and before.document_format != "pdf"
+        if non_pdf and "after_document" in rejected:
+            return "a cachePoint cannot follow a non-PDF document block"
         if before.kind == "video" and "after_video" in rejected:
             return "a cachePoint cannot follow a video block"
     if "next_to_tool_result" in rejected and _next_to_tool_result(layout, place):
@@ -80,7 +81,7 @@ def ttl_problem(spec: ModelSpec, ttls: Sequence[TTL | None]) -> str | None:
     for ttl in effective:
         if ttl not in spec.ttls:
             return f"cache TTL {ttl!r} is not supported by {spec.model_id} (supports {spec.ttls})"
-    for earlier, later in zip(effective, effective[1:], strict=False):
+    for earlier, later in pairwise(effective):
         if earlier == "5m" and later == "1h":
             return "a cachePoint with a longer TTL (1h) cannot follow one with a shorter TTL (5m)"
     return None
@@ -95,7 +96,7 @@ def existing_placements(layout: Layout) -> list[Placement]:
 
 
 def check_request(layout: Layout, spec: ModelSpec) -> None:
-    """Raise :class:`CheckpointRuleError` exactly where Bedrock rejects the request's checkpoints."""
+    """Raise :class:`CheckpointRuleError` exactly where Bedrock rejects the checkpoints."""
     problem = request_problem(layout, spec, existing_placements(layout))
     if problem is not None:
         raise CheckpointRuleError(problem)
@@ -153,7 +154,9 @@ def entry_checkpoints(
     return result
 
 
-def _ignored_reason(spec: ModelSpec, prefix: int, last_entry: int, *, any_entry: bool) -> str | None:
+def _ignored_reason(
+    spec: ModelSpec, prefix: int, last_entry: int, *, any_entry: bool
+) -> str | None:
     if spec.max_cached_tokens and prefix > spec.max_cached_tokens:
         return f"prefix of {prefix} tokens is over {spec.model_id}'s {spec.max_cached_tokens} cap"
     needed = spec.min_tokens

@@ -112,9 +112,7 @@ class BedrockCache:
         )
         return PreparedRequest(planned, plan, model)
 
-    def record(
-        self, model_id: str, usage: CacheUsage, plan: Plan | None = None
-    ) -> CallReport:
+    def record(self, model_id: str, usage: CacheUsage, plan: Plan | None = None) -> CallReport:
         """Count one call's usage in :attr:`stats` and tell the report listeners."""
         report = record_call(self.stats, self.resolve(model_id), usage, plan)
         with self._lock:

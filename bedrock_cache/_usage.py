@@ -184,7 +184,12 @@ class CacheStats:
         self._by_model: dict[str, _Tally] = {}
 
     def record(
-        self, model_id: str, usage: CacheUsage, *, cost: float = 0.0, cost_without_cache: float = 0.0
+        self,
+        model_id: str,
+        usage: CacheUsage,
+        *,
+        cost: float = 0.0,
+        cost_without_cache: float = 0.0,
     ) -> None:
         with self._lock:
             tally = self._by_model.setdefault(model_id, _Tally())

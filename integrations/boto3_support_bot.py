@@ -1,7 +1,7 @@
 """A 10-turn support conversation with a ~4,000-token system prompt, straight on boto3.
 
-    python -m integrations.boto3_support_bot            # against the local emulator
-    python -m integrations.boto3_support_bot --real     # against Amazon Bedrock
+python -m integrations.boto3_support_bot            # against the local emulator
+python -m integrations.boto3_support_bot --real     # against Amazon Bedrock
 """
 
 from __future__ import annotations

@@ -40,9 +40,10 @@ def support_system_prompt(tokens: int = 4_000) -> str:
     while sum(len(line) for line in lines) < tokens * 4:
         area = _POLICY_AREAS[number % len(_POLICY_AREAS)]
         lines.append(
-            f"Policy {number + 1} ({area}): when a customer asks about {area}, confirm the account, "
-            f"explain the standard {area} process in plain words, list the documents needed, "
-            f"give the expected time frame, and offer to escalate if the customer is unhappy."
+            f"Policy {number + 1} ({area}): when a customer asks about {area}, confirm the "
+            f"account, explain the standard {area} process in plain words, list the documents "
+            f"needed, give the expected time frame, and offer to escalate if the customer "
+            "is unhappy."
         )
         number += 1
     return "\n".join(lines)
@@ -172,7 +173,9 @@ def print_run(run: AppRun, out: Callable[[str], None] = print) -> None:
         )
 
 
-def print_side_by_side(cached: AppRun, uncached: AppRun, out: Callable[[str], None] = print) -> None:
+def print_side_by_side(
+    cached: AppRun, uncached: AppRun, out: Callable[[str], None] = print
+) -> None:
     """Both runs of one app, then one comparison line."""
     print_run(cached, out)
     print_run(uncached, out)

@@ -58,7 +58,9 @@ def test_streamed_usage_is_counted_exactly_once(
     assert cache.stats.total().requests == 2
 
 
-def test_tool_checkpoint_reaches_tool_config(bedrock_emulator: BedrockEmulator[ManualClock]) -> None:
+def test_tool_checkpoint_reaches_tool_config(
+    bedrock_emulator: BedrockEmulator[ManualClock],
+) -> None:
     client = BedrockCache().instrument(bedrock_emulator.client())
     tools = [
         {
@@ -103,7 +105,11 @@ def test_calls_outside_activate_are_untouched_on_a_scoped_client(
 
     client = instrument_client(bedrock_emulator.client(), None)
     cache = BedrockCache()
-    body = {"modelId": SONNET, "system": SYSTEM, "messages": [{"role": "user", "content": [{"text": "q"}]}]}
+    body = {
+        "modelId": SONNET,
+        "system": SYSTEM,
+        "messages": [{"role": "user", "content": [{"text": "q"}]}],
+    }
     client.converse(**body)
     assert "cachePoint" not in str(bedrock_emulator.requests[-1].request)
     with cache.activate():
@@ -133,7 +139,9 @@ def conversations(draw: st.DrawFn) -> dict[str, Any]:
         if messages and any("toolUse" in b for b in messages[-1]["content"]):
             ids = [b["toolUse"]["toolUseId"] for b in messages[-1]["content"] if "toolUse" in b]
             user += [{"toolResult": {"toolUseId": i, "content": [_text(draw)]}} for i in ids]
-        kinds = draw(st.lists(st.sampled_from(["text", "image", "doc", "pdf", "manual"]), max_size=3))
+        kinds = draw(
+            st.lists(st.sampled_from(["text", "image", "doc", "pdf", "manual"]), max_size=3)
+        )
         for kind in kinds:
             if kind == "image":
                 user.append({"image": {"format": "png", "source": {"bytes": PNG}}})
@@ -152,7 +160,13 @@ def conversations(draw: st.DrawFn) -> dict[str, Any]:
         assistant.append({"text": "answer " * draw(st.integers(1, 300))})
         for call in range(draw(st.integers(0, 3))):
             assistant.append(
-                {"toolUse": {"toolUseId": f"t{turn}_{call}", "name": "lookup", "input": {"q": call}}}
+                {
+                    "toolUse": {
+                        "toolUseId": f"t{turn}_{call}",
+                        "name": "lookup",
+                        "input": {"q": call},
+                    }
+                }
             )
         messages.append({"role": "assistant", "content": assistant})
     messages.pop()  # end on the user's turn
@@ -176,7 +190,10 @@ def shared_emulator() -> Iterator[BedrockEmulator[ManualClock]]:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(request=conversations(), stream=st.booleans(), policy_ttl=st.sampled_from(["5m", "1h"]))
 def test_planned_requests_are_never_rejected_nor_over_the_limit(
-    shared_emulator: BedrockEmulator[ManualClock], request: dict[str, Any], stream: bool, policy_ttl: str
+    shared_emulator: BedrockEmulator[ManualClock],
+    request: dict[str, Any],
+    stream: bool,
+    policy_ttl: str,
 ) -> None:
     from bedrock_cache import CachePolicy
 

@@ -77,7 +77,7 @@ def test_users_override_and_add_models(tmp_path: Path) -> None:
     extra = tmp_path / "models.toml"
     extra.write_text(
         '[[models]]\nids = ["acme.private-claude"]\nfamily = "claude"\nmin_tokens = 2000\n'
-        'prices = { input = 2.0, output = 8.0, cache_read = 0.2, cache_write_5m = 2.5 }\n'
+        "prices = { input = 2.0, output = 8.0, cache_read = 0.2, cache_write_5m = 2.5 }\n"
     )
     table.load(extra)
     spec = table.resolve("acme.private-claude").spec

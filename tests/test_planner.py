@@ -27,7 +27,9 @@ def text(tokens: int, seed: str = "x") -> dict[str, Any]:
     return {"text": (seed * tokens * 4)[: tokens * 4]}
 
 
-def request(model: str, system: int, *turns: list[dict[str, Any]], tools: int = 0) -> dict[str, Any]:
+def request(
+    model: str, system: int, *turns: list[dict[str, Any]], tools: int = 0
+) -> dict[str, Any]:
     messages = [
         {"role": "user" if i % 2 == 0 else "assistant", "content": content}
         for i, content in enumerate(turns)

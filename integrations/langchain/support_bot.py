@@ -1,0 +1,64 @@
+"""Support bot: a 10-turn conversation with a ~4,000-token system prompt (LangChain agent).
+
+``create_agent`` with a LangGraph checkpointer keeps the history; ``BedrockCacheMiddleware``
+caches the system prompt and the growing conversation. Runs against the local emulator by
+default; ``--real`` calls Amazon Bedrock with your AWS credentials::
+
+    python -m integrations.langchain.support_bot [--real] [--model MODEL_ID]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain.agents import create_agent
+from langchain_aws import ChatBedrockConverse
+from langchain_core.messages import HumanMessage
+from langgraph.checkpoint.memory import InMemorySaver
+
+from integrations.shared import (
+    DEFAULT_MODEL,
+    SUPPORT_QUESTIONS,
+    AppRun,
+    arguments,
+    cache_for,
+    connection,
+    print_side_by_side,
+    support_system_prompt,
+)
+from langchain_bedrock_cache import BedrockCacheMiddleware
+
+NAME = "LangChain support bot"
+
+
+def run(connection_kwargs: dict[str, Any], *, caching: bool, model: str = DEFAULT_MODEL) -> AppRun:
+    """Ask the ten support questions in one conversation; return every call's report."""
+    cache = cache_for(caching)
+    result = AppRun(NAME, caching)
+    cache.add_listener(result.reports.append)
+    llm = ChatBedrockConverse(model=model, max_tokens=400, **connection_kwargs)
+    agent = create_agent(
+        llm,
+        tools=[],
+        system_prompt=support_system_prompt(),
+        middleware=[BedrockCacheMiddleware(cache)],
+        checkpointer=InMemorySaver(),
+    )
+    config: Any = {"configurable": {"thread_id": f"support-{caching}"}}
+    for question in SUPPORT_QUESTIONS:
+        agent.invoke({"messages": [HumanMessage(question)]}, config)
+    result.total = cache.stats.total()
+    return result
+
+
+def main() -> None:
+    args = arguments(__doc__ or NAME)
+    with connection(args.real) as kwargs:
+        cached = run(kwargs, caching=True, model=args.model)
+    with connection(args.real) as kwargs:
+        uncached = run(kwargs, caching=False, model=args.model)
+    print_side_by_side(cached, uncached)
+
+
+if __name__ == "__main__":
+    main()

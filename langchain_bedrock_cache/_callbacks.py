@@ -1,0 +1,121 @@
+"""``BedrockCacheCallbackHandler``: cache numbers per LLM run and in aggregate.
+
+Works with any LangChain entry point that takes ``callbacks`` (models, chains, agents, graphs)
+and with or without this package's planning: it reads the usage LangChain already reports.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatGeneration, LLMResult
+
+from bedrock_cache import (
+    CacheStats,
+    CallReport,
+    ModelTable,
+    default_table,
+    record_call,
+    usage_from_langchain,
+)
+
+logger = logging.getLogger("bedrock_cache")
+
+
+class BedrockCacheCallbackHandler(BaseCallbackHandler):
+    """Counts Bedrock cache reads, writes, uncached and output tokens, hit rate and dollars.
+
+    Each finished chat-model run is counted once (a stream in ``on_llm_end``, from the usage
+    on its final chunk). Safe to share across threads and concurrent asyncio tasks; it runs
+    inline, so it works under ``ainvoke``/``astream`` without an async twin.
+
+    Attributes:
+        stats: the aggregate (:class:`bedrock_cache.CacheStats`, per model and overall).
+        runs: each counted run's :class:`bedrock_cache.CallReport`, by LangChain run id.
+
+    Args:
+        table: the model table for prices (the default table if omitted).
+        base_model: the base model id when runs name an application inference profile ARN.
+    """
+
+    run_inline = True
+    raise_error = False
+
+    def __init__(self, *, table: ModelTable | None = None, base_model: str | None = None) -> None:
+        self.table = table or default_table()
+        self.base_model = base_model
+        self.stats = CacheStats()
+        self.runs: dict[UUID, CallReport] = {}
+        self._models: dict[UUID, str] = {}
+        self._lock = threading.Lock()
+
+    def on_chat_model_start(
+        self,
+        serialized: dict[str, Any],
+        messages: list[list[BaseMessage]],
+        *,
+        run_id: UUID,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        params: Mapping[str, Any] = kwargs.get("invocation_params") or {}
+        model = (
+            params.get("model") or params.get("model_id") or (metadata or {}).get("ls_model_name")
+        )
+        if isinstance(model, str) and model:
+            with self._lock:
+                self._models[run_id] = model
+
+    def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
+        with self._lock:
+            started_model = self._models.pop(run_id, None)
+        try:
+            report = self._count(response, started_model)
+        except Exception:
+            logger.exception("bedrock_cache could not count this run's usage; it is unaffected")
+            return
+        if report is not None:
+            with self._lock:
+                self.runs[run_id] = report
+
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        with self._lock:
+            self._models.pop(run_id, None)
+
+    def _count(self, response: LLMResult, started_model: str | None) -> CallReport | None:
+        report: CallReport | None = None
+        for generations in response.generations:
+            for generation in generations:
+                if not isinstance(generation, ChatGeneration):
+                    continue
+                message = generation.message
+                usage_metadata = getattr(message, "usage_metadata", None)
+                if not usage_metadata:
+                    continue
+                model_id = str(message.response_metadata.get("model_name") or started_model or "")
+                resolved = self.table.resolve(model_id, base_model=self.base_model)
+                usage = usage_from_langchain(usage_metadata)
+                report = record_call(self.stats, resolved, usage)
+        return report
+
+    def reset(self) -> None:
+        """Forget every run and total."""
+        with self._lock:
+            self.runs.clear()
+            self._models.clear()
+        self.stats.reset()
+
+    def summary(self) -> str:
+        """Readable totals: runs counted, tokens by kind, hit rates, dollars spent and saved."""
+        with self._lock:
+            count = len(self.runs)
+        return f"Bedrock prompt cache, {count} LLM runs -- {self.stats.summary()}"
+
+    def __str__(self) -> str:
+        return self.summary()

@@ -1,0 +1,163 @@
+"""``BedrockCacheMiddleware``: Bedrock prompt caching for ``langchain.agents.create_agent``.
+
+The middleware never edits the agent's messages (so neither the state nor a LangGraph
+checkpoint ever holds a cachePoint). It hooks the model's boto3 client once and runs the model
+call inside ``cache.activate()``; the core plans the final Converse request there.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Literal, TypeAlias
+
+from langchain.agents.middleware.types import (
+    AgentMiddleware,
+    ExtendedModelResponse,
+    ModelCallResult,
+    ModelRequest,
+    ModelResponse,
+)
+from langchain_aws import ChatBedrockConverse
+from langchain_core.messages import AIMessage
+
+from bedrock_cache import RESPONSE_KEY, BedrockCache, CacheStats, ModelResolutionError
+from bedrock_cache import instrument_client as _instrument_client
+
+from ._models import bedrock_converse_model, cache_from
+
+logger = logging.getLogger("bedrock_cache")
+
+UnsupportedModelBehavior: TypeAlias = Literal["ignore", "warn", "raise"]
+#: Key of the LangSmith run metadata entry that carries a model call's cache report.
+METADATA_KEY = "bedrock_cache"
+
+
+class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
+    """Plans Bedrock cache checkpoints for every model call of a ``create_agent`` agent.
+
+    Tool schemas, the system prompt and the conversation are cached where it pays, within the
+    model's limits; the numbers of each call land in ``AIMessage.response_metadata
+    ["bedrockCache"]``, in the LangSmith metadata of this middleware's span, and in
+    :attr:`stats`.
+
+    Args:
+        cache: the :class:`bedrock_cache.BedrockCache` to plan with and count into (one per app
+            is fine); a new one if omitted.
+        unsupported_model_behavior: what to do when the agent's model is not a
+            ``ChatBedrockConverse`` or its model does not support prompt caching: ``"ignore"``,
+            ``"warn"`` (and continue uncached) or ``"raise"`` (``ValueError``).
+        **policy: :class:`bedrock_cache.CachePolicy` fields (instead of ``cache``), e.g.
+            ``static_ttl="1h"``.
+    """
+
+    def __init__(
+        self,
+        cache: BedrockCache | None = None,
+        *,
+        unsupported_model_behavior: UnsupportedModelBehavior = "warn",
+        **policy: Any,
+    ) -> None:
+        if unsupported_model_behavior not in ("ignore", "warn", "raise"):
+            raise ValueError("unsupported_model_behavior must be 'ignore', 'warn' or 'raise'")
+        self.cache = cache_from(cache, policy)
+        self.unsupported_model_behavior = unsupported_model_behavior
+
+    @property
+    def stats(self) -> CacheStats:
+        """Totals of every model call this middleware planned."""
+        return self.cache.stats
+
+    def wrap_model_call(
+        self,
+        request: ModelRequest[Any],
+        handler: Callable[[ModelRequest[Any]], ModelResponse[Any]],
+    ) -> ModelCallResult[Any]:
+        model = self._gate(request)
+        if model is None:
+            return handler(request)
+        with self._planning(model):
+            result = handler(request)
+        _annotate_trace(result)
+        return result
+
+    async def awrap_model_call(
+        self,
+        request: ModelRequest[Any],
+        handler: Callable[[ModelRequest[Any]], Awaitable[ModelResponse[Any]]],
+    ) -> ModelCallResult[Any]:
+        model = self._gate(request)
+        if model is None:
+            return await handler(request)
+        with self._planning(model):
+            result = await handler(request)
+        _annotate_trace(result)
+        return result
+
+    @contextmanager
+    def _planning(self, model: ChatBedrockConverse) -> Iterator[None]:
+        """Hook the model's client (idempotent) and plan with this cache inside the block."""
+        try:
+            _instrument_client(model.client, None)
+        except Exception:
+            logger.exception("bedrock_cache could not hook the model's client; calling uncached")
+            yield
+            return
+        with self.cache.activate():
+            yield
+
+    def _gate(self, request: ModelRequest[Any]) -> ChatBedrockConverse | None:
+        """The one gate: the request's ChatBedrockConverse if its model caches, else ``None``."""
+        model = bedrock_converse_model(request.model)
+        if model is None:
+            return self._unsupported(
+                f"BedrockCacheMiddleware supports ChatBedrockConverse only, not "
+                f"{type(request.model).__name__}; calling it without prompt caching."
+            )
+        try:
+            resolved = self.cache.table.resolve(
+                model.model_id, base_model=model.base_model_id or self.cache.base_model
+            )
+        except ModelResolutionError as exc:
+            return self._unsupported(f"{exc} Calling it without prompt caching.")
+        if not resolved.spec.supports_caching:
+            reason = resolved.spec.note or f"{model.model_id} does not support prompt caching"
+            return self._unsupported(f"{reason}; calling it without prompt caching.")
+        return model
+
+    def _unsupported(self, message: str) -> ChatBedrockConverse | None:
+        """Apply ``unsupported_model_behavior``; returns ``None`` (no caching) unless raising."""
+        if self.unsupported_model_behavior == "raise":
+            raise ValueError(message)
+        if self.unsupported_model_behavior == "warn":
+            warnings.warn(message, stacklevel=4)
+        return None
+
+
+def _annotate_trace(result: ModelCallResult[Any]) -> None:
+    """Put the call's cache report into the LangSmith metadata of the current span, if any."""
+    try:
+        report = _report_of(result)
+        if report is None:
+            return
+        from langsmith.run_helpers import get_current_run_tree
+
+        run = get_current_run_tree()
+        if run is not None:
+            run.add_metadata({METADATA_KEY: report})
+    except Exception:
+        logger.exception("bedrock_cache could not annotate the trace; the call is unaffected")
+
+
+def _report_of(result: ModelCallResult[Any]) -> dict[str, Any] | None:
+    if isinstance(result, ExtendedModelResponse):
+        result = result.model_response
+    messages = [result] if isinstance(result, AIMessage) else result.result
+    for message in messages:
+        if isinstance(message, AIMessage):
+            report = message.response_metadata.get(RESPONSE_KEY)
+            if isinstance(report, dict):
+                return report
+    return None

@@ -1,0 +1,33 @@
+"""Which LangChain objects the cache applies to: a ``ChatBedrockConverse``, however wrapped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_aws import ChatBedrockConverse
+from langchain_core.runnables import RunnableBinding
+
+from bedrock_cache import BedrockCache, CachePolicy
+
+
+def bedrock_converse_model(model: Any) -> ChatBedrockConverse | None:
+    """The ``ChatBedrockConverse`` behind ``model``, or ``None``.
+
+    Unwraps ``RunnableBinding`` layers (``bind_tools``, ``bind``, ``with_config``,
+    ``with_retry``-free bindings), which is what ``create_agent`` and LCEL hand around.
+    """
+    seen = 0
+    while isinstance(model, RunnableBinding) and seen < 32:
+        model, seen = model.bound, seen + 1
+    return model if isinstance(model, ChatBedrockConverse) else None
+
+
+def cache_from(cache: BedrockCache | None, policy: dict[str, Any]) -> BedrockCache:
+    """``cache`` as given, or a new one with ``CachePolicy(**policy)``; not both."""
+    if cache is not None and policy:
+        raise TypeError("pass either a BedrockCache or CachePolicy keyword arguments, not both")
+    if cache is not None:
+        if not isinstance(cache, BedrockCache):
+            raise TypeError("cache must be a bedrock_cache.BedrockCache")
+        return cache
+    return BedrockCache(CachePolicy(**policy))
