@@ -39,8 +39,8 @@ def text_tokens(text: str) -> int:
 
 def _source_size(source: Mapping[str, Any]) -> int:
     data = source.get("bytes", b"")
-    if isinstance(data, str):  # base64 text as sent on the wire
-        return len(data) * 3 // 4
+    if isinstance(data, str):  # base64 text as sent on the wire: the decoded size
+        return len(data) * 3 // 4 - data[-2:].count("=")
     if isinstance(data, bytes | bytearray):
         return len(data)
     text = source.get("text")

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import socket
+import socketserver
 import threading
 import uuid
 from collections.abc import Callable
@@ -39,6 +40,11 @@ class _Server(ThreadingHTTPServer):
         self.dispatch = dispatch
         self.open_sockets: set[socket.socket] = set()
         self.sockets_lock = threading.Lock()
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind calls socket.getfqdn(), a reverse DNS lookup that can hang offline.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = HOST, self.server_address[1]
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         # Tracked so stop() can close keep-alive connections that boto3 holds open.

@@ -110,12 +110,14 @@ class EmulatedBedrock:
             self._state.script.extend(queued)
 
     def inject_error(self, code: str, times: int, message: str, operation: str | None) -> None:
+        _check_times(times)
         if code not in ERROR_STATUS:
             raise ValueError(f"unknown Bedrock error {code!r}; use one of {sorted(ERROR_STATUS)}")
         with self._lock:
             self._state.faults.append(_Fault(code, message, times, operation))
 
     def inject_stream_error(self, kind: str, after_events: int, times: int, message: str) -> None:
+        _check_times(times)
         if kind not in STREAM_EXCEPTIONS:
             raise ValueError(f"unknown stream exception {kind!r}; use one of {STREAM_EXCEPTIONS}")
         with self._lock:
@@ -135,8 +137,11 @@ class EmulatedBedrock:
             return self._converse(operation, request, spec)
         except EmulatedError as exc:
             logger.info("%s %s -> %s", operation, model_id, exc.code)
-            failed = RecordedRequest(operation, model_id, request, error=exc.code)
-            self._record(replace(failed, error_message=exc.message))
+            self._record(
+                RecordedRequest(
+                    operation, model_id, request, error=exc.code, error_message=exc.message
+                )
+            )
             raise
 
     def _record(self, record: RecordedRequest) -> None:
@@ -225,6 +230,11 @@ class EmulatedBedrock:
     def _next_reply(self) -> Reply | None:
         with self._lock:
             return self._state.script.popleft() if self._state.script else None
+
+
+def _check_times(times: int) -> None:
+    if times < 1:
+        raise ValueError(f"times must be at least 1, got {times}")
 
 
 def _failed(record: RecordedRequest, fault: _Fault) -> RecordedRequest:

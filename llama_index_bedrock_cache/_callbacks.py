@@ -1,0 +1,86 @@
+"""Legacy ``CallbackManager`` support: the same numbers for apps not on instrumentation yet."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from llama_index.core.callbacks import CBEventType, EventPayload
+from llama_index.core.callbacks.base_handler import BaseCallbackHandler
+
+from bedrock_cache import CacheStats
+
+from ._recorder import UsageRecorder
+
+logger = logging.getLogger("llama_index_bedrock_cache")
+
+
+class BedrockCacheCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
+    """A ``BaseCallbackHandler`` that counts cache reads, writes, uncached input, cost and savings.
+
+    Unlike LlamaIndex's ``TokenCountingHandler``, which drops Bedrock's cache fields, this
+    reads them from each LLM end event (``CallbackManager([BedrockCacheCallbackHandler()])``).
+    Each Bedrock call is counted once; streams from their final chunk.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(event_starts_to_ignore=[], event_ends_to_ignore=[])
+        self._recorder = UsageRecorder()
+
+    @property
+    def stats(self) -> CacheStats:
+        return self._recorder.stats
+
+    @property
+    def reports(self) -> list[dict[str, Any]]:
+        """The report dict of each counted call, oldest first (the last 1,024)."""
+        return list(self._recorder.reports)
+
+    def summary(self) -> str:
+        return self._recorder.stats.summary()
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def reset(self) -> None:
+        self._recorder.reset()
+
+    def on_event_start(
+        self,
+        event_type: CBEventType,
+        payload: dict[str, Any] | None = None,
+        event_id: str = "",
+        parent_id: str = "",
+        **kwargs: Any,
+    ) -> str:
+        if event_type == CBEventType.LLM and payload:
+            try:
+                self._recorder.remember_model(event_id, payload.get(EventPayload.SERIALIZED))
+            except Exception:
+                logger.exception("bedrock_cache callback failed; the LLM call is unaffected")
+        return event_id
+
+    def on_event_end(
+        self,
+        event_type: CBEventType,
+        payload: dict[str, Any] | None = None,
+        event_id: str = "",
+        **kwargs: Any,
+    ) -> None:
+        if event_type != CBEventType.LLM or not payload:
+            return
+        response = payload.get(EventPayload.RESPONSE) or payload.get(EventPayload.COMPLETION)
+        if response is None:
+            return
+        try:
+            self._recorder.record(response, event_id)
+        except Exception:
+            logger.exception("bedrock_cache callback failed; the LLM call is unaffected")
+
+    def start_trace(self, trace_id: str | None = None) -> None:
+        return None
+
+    def end_trace(
+        self, trace_id: str | None = None, trace_map: dict[str, list[str]] | None = None
+    ) -> None:
+        return None

@@ -1,0 +1,131 @@
+"""LlamaIndex instrumentation: cache numbers per LLM call, as events and span tags."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Self
+
+from llama_index.core.bridge.pydantic import PrivateAttr
+from llama_index.core.instrumentation import BaseEventHandler, get_dispatcher, root_dispatcher
+from llama_index.core.instrumentation.events import BaseEvent
+from llama_index.core.instrumentation.events.llm import (
+    LLMChatEndEvent,
+    LLMChatStartEvent,
+    LLMCompletionEndEvent,
+    LLMCompletionStartEvent,
+)
+
+
+from bedrock_cache import CacheStats
+
+from ._recorder import UsageRecorder
+
+logger = logging.getLogger("llama_index_bedrock_cache")
+dispatcher = get_dispatcher(__name__)
+
+#: Prefix of the span tags set on the LLM call's span, e.g. ``bedrock_cache.cache_read_tokens``.
+TAG_PREFIX = "bedrock_cache."
+
+
+class BedrockCacheEvent(BaseEvent):  # type: ignore[misc]
+    """One Bedrock call's cache usage, cost and plan, dispatched right after its LLM end event.
+
+    ``span_id`` is the LLM call's span, so any tracing backend attached to LlamaIndex's
+    instrumentation files it under that call. ``report`` holds plain numbers (token counts by
+    kind, ``token_hit_rate``, ``cost_usd``, ``saved_usd``...) and, when the call was planned,
+    the planner's reasons.
+    """
+
+    model_id: str
+    report: dict[str, Any]
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "BedrockCacheEvent"
+
+
+class BedrockCacheEventHandler(BaseEventHandler):  # type: ignore[misc]
+    """Counts the cache usage of every LLM call LlamaIndex reports, with cost and savings.
+
+    ``handler = BedrockCacheEventHandler.register()`` attaches it to the root dispatcher. Each
+    call is counted once (a stream from its final chunk; ``complete()`` once, though it also
+    ends a chat), then a :class:`BedrockCacheEvent` is dispatched and the numbers are added as
+    ``bedrock_cache.*`` tags to the call's span while it is still open (not for streams, whose
+    span has closed by the time the stream ends). Works for any ``BedrockConverse``; planned
+    calls (through :class:`CachingBedrockConverse`) also carry the planner's reasons.
+    """
+
+    emit_events: bool = True
+    """Dispatch a :class:`BedrockCacheEvent` after each counted call."""
+
+    _recorder: UsageRecorder = PrivateAttr(default_factory=UsageRecorder)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "BedrockCacheEventHandler"
+
+    @classmethod
+    def register(cls, target: Any = None, **options: Any) -> Self:
+        """Create a handler and add it to ``target`` (the root dispatcher by default)."""
+        handler = cls(**options)
+        (target or root_dispatcher).add_event_handler(handler)
+        return handler
+
+    def unregister(self, target: Any = None) -> None:
+        """Remove this handler from ``target`` (the root dispatcher by default)."""
+        source = target or root_dispatcher
+        source.event_handlers = [h for h in source.event_handlers if h is not self]
+
+    @property
+    def stats(self) -> CacheStats:
+        """Totals of every counted call (per model and overall)."""
+        return self._recorder.stats
+
+    @property
+    def reports(self) -> list[dict[str, Any]]:
+        """The report dict of each counted call, oldest first (the last 1,024)."""
+        return list(self._recorder.reports)
+
+    def summary(self) -> str:
+        return self._recorder.stats.summary()
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def reset(self) -> None:
+        self._recorder.reset()
+
+    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
+        try:
+            self._handle(event)
+        except Exception:
+            logger.exception("bedrock_cache event handler failed; the LLM call is unaffected")
+
+    def _handle(self, event: BaseEvent) -> None:
+        if isinstance(event, LLMChatStartEvent | LLMCompletionStartEvent):
+            self._recorder.remember_model(event.span_id, event.model_dict)
+            return
+        if not isinstance(event, LLMChatEndEvent | LLMCompletionEndEvent):
+            return
+        if event.response is None:
+            return
+        report = self._recorder.record(event.response, event.span_id)
+        if report is None:
+            return
+        _tag_open_span(event.span_id, report)
+        if self.emit_events:
+            dispatcher.event(
+                BedrockCacheEvent(
+                    model_id=str(report["model_id"]), report=report, span_id=event.span_id
+                )
+            )
+
+
+def _tag_open_span(span_id: str | None, report: dict[str, Any]) -> None:
+    if span_id is None:
+        return
+    tags = {f"{TAG_PREFIX}{key}": value for key, value in report.items()}
+    for span_handler in root_dispatcher.span_handlers:
+        span = getattr(span_handler, "open_spans", {}).get(span_id)
+        if span is not None:
+            span.tags = {**span.tags, **tags}

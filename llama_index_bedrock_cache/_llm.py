@@ -1,0 +1,101 @@
+"""The LLM side: plan every Converse call a ``BedrockConverse`` makes, at its boto3 client."""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from dataclasses import fields
+from typing import Any, TypeVar
+
+from llama_index.core.bridge.pydantic import PrivateAttr
+from llama_index.llms.bedrock_converse import BedrockConverse
+from llama_index.llms.bedrock_converse import utils as _converse_utils
+
+from bedrock_cache import BedrockCache, CachePolicy
+
+logger = logging.getLogger("llama_index_bedrock_cache")
+
+#: Keyword arguments of :class:`bedrock_cache.CachePolicy`, accepted by the wrapper and helper.
+POLICY_OPTIONS = frozenset(f.name for f in fields(CachePolicy))
+
+LLMT = TypeVar("LLMT", bound=Any)
+
+_caches: weakref.WeakKeyDictionary[Any, BedrockCache] = weakref.WeakKeyDictionary()
+
+
+def with_bedrock_cache(llm: LLMT, cache: BedrockCache | None = None, **policy: Any) -> LLMT:
+    """Plan and measure every Converse call of an existing ``BedrockConverse``; returns ``llm``.
+
+    All paths go through its boto3 client: ``chat``, ``stream_chat``, ``achat``,
+    ``astream_chat``, the ``complete`` family, ``chat_with_tools`` and ``predict_and_call``, and
+    every engine or agent built on the LLM. ``cache`` is shared if given; otherwise a new
+    :class:`~bedrock_cache.BedrockCache` is made from the :class:`~bedrock_cache.CachePolicy`
+    options in ``policy`` (e.g. ``static_ttl="1h"``). Calling it again replaces the cache.
+    """
+    client = getattr(llm, "_client", None)
+    if client is None or not hasattr(client, "meta"):
+        raise TypeError("with_bedrock_cache expects a llama_index BedrockConverse instance")
+    attached = _make_cache(llm, cache, policy)
+    attached.instrument(client)
+    _caches[client] = attached
+    _warn_if_unplanned_async(llm)
+    return llm
+
+
+def cache_of(llm: Any) -> BedrockCache | None:
+    """The :class:`~bedrock_cache.BedrockCache` planning this LLM's calls, if any."""
+    client = getattr(llm, "_client", None)
+    return _caches.get(client) if client is not None else None
+
+
+class CachingBedrockConverse(BedrockConverse):  # type: ignore[misc]
+    """``BedrockConverse`` whose every call is planned for prompt caching and measured.
+
+    Takes every ``BedrockConverse`` argument, plus ``cache`` (a shared
+    :class:`~bedrock_cache.BedrockCache`) or :class:`~bedrock_cache.CachePolicy` options such as
+    ``static_ttl="1h"`` or ``max_checkpoints=2``. Leave ``system_prompt_caching`` and
+    ``tool_caching`` off: the planner places those checkpoints when they pay (if set, their
+    checkpoints are kept and counted, never duplicated).
+    """
+
+    _bedrock_cache: BedrockCache = PrivateAttr()
+
+    def __init__(self, *args: Any, cache: BedrockCache | None = None, **kwargs: Any) -> None:
+        policy = {name: kwargs.pop(name) for name in list(kwargs) if name in POLICY_OPTIONS}
+        super().__init__(*args, **kwargs)
+        with_bedrock_cache(self, cache, **policy)
+        self._bedrock_cache = cache_of(self) or BedrockCache()
+
+    @property
+    def cache(self) -> BedrockCache:
+        """The cache that plans this LLM's calls; ``llm.cache.stats`` has the core's numbers."""
+        return self._bedrock_cache
+
+    def _prepare_chat_with_tools(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        # BedrockConverse appends ``user_msg`` to the caller's ``chat_history`` list; use a copy.
+        if kwargs.get("chat_history") is not None:
+            kwargs["chat_history"] = list(kwargs["chat_history"])
+        result: dict[str, Any] = super()._prepare_chat_with_tools(*args, **kwargs)
+        return result
+
+
+def _make_cache(llm: Any, cache: BedrockCache | None, policy: dict[str, Any]) -> BedrockCache:
+    unknown = sorted(set(policy) - POLICY_OPTIONS)
+    if unknown:
+        raise TypeError(f"unknown CachePolicy options {unknown}; valid: {sorted(POLICY_OPTIONS)}")
+    if cache is not None:
+        if policy:
+            raise TypeError("pass policy options to BedrockCache(...) or here, not both")
+        return cache
+    # An application inference profile ARN hides the model; BedrockConverse's ``model`` names it.
+    base_model = llm.model if getattr(llm, "application_inference_profile_arn", None) else None
+    return BedrockCache(CachePolicy(**policy), base_model=base_model)
+
+
+def _warn_if_unplanned_async(llm: Any) -> None:
+    if getattr(_converse_utils, "HAS_AIOBOTO3", False):
+        logger.warning(
+            "aioboto3 is installed, so BedrockConverse's async methods use aioboto3 clients that "
+            "bedrock-prompt-cache does not instrument: achat/astream_chat go out unplanned. "
+            "Uninstall aioboto3 to plan them through the instrumented sync client in threads."
+        )

@@ -1,0 +1,107 @@
+"""What both handlers share: turn one LlamaIndex LLM response into one priced call, once."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict, deque
+from collections.abc import Mapping
+from typing import Any
+
+from bedrock_cache import (
+    RESPONSE_KEY,
+    CacheStats,
+    CallReport,
+    ModelResolutionError,
+    ModelTable,
+    ResolvedModel,
+    default_table,
+    record_call,
+    usage_from_llama_index,
+)
+
+_REMEMBERED = 1024
+
+
+class UsageRecorder:
+    """Counts each LLM response exactly once into a :class:`~bedrock_cache.CacheStats`.
+
+    ``complete()`` runs through ``chat()`` on BedrockConverse, so one Bedrock call ends both a
+    completion and a chat event carrying the same ``raw`` response; streams end with their final
+    chunk. Responses are recognised by the identity of their ``raw`` payload.
+    """
+
+    def __init__(self, table: ModelTable | None = None) -> None:
+        self.table = table or default_table()
+        self.stats = CacheStats()
+        self.reports: deque[dict[str, Any]] = deque(maxlen=_REMEMBERED)
+        self._seen: deque[object] = deque(maxlen=_REMEMBERED)
+        self._models: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember_model(self, key: str | None, model_dict: Mapping[str, Any] | None) -> None:
+        """Note which model a call (span or callback event id) is made with."""
+        model = (model_dict or {}).get("model")
+        if key is None or not isinstance(model, str):
+            return
+        with self._lock:
+            self._models[key] = model
+            while len(self._models) > _REMEMBERED:
+                self._models.popitem(last=False)
+
+    def record(self, response: Any, key: str | None = None) -> dict[str, Any] | None:
+        """Price and count ``response``; its report dict, or ``None`` (no usage, or seen)."""
+        with self._lock:
+            hint = self._models.pop(key, None) if key is not None else None
+        usage = usage_from_llama_index(response)
+        if usage is None or not self._first_sighting(response):
+            return None
+        planned = planner_report(response)
+        model_id = str(planned.get("model_id") or hint or "unknown")
+        report = record_call(self.stats, self._resolve(model_id, hint), usage)
+        result = _merged(report, planned)
+        with self._lock:
+            self.reports.append(result)
+        return result
+
+    def reset(self) -> None:
+        self.stats.reset()
+        with self._lock:
+            self.reports.clear()
+
+    def _first_sighting(self, response: Any) -> bool:
+        raw = getattr(response, "raw", None)
+        marker = raw if raw is not None else response
+        with self._lock:
+            if any(seen is marker for seen in self._seen):
+                return False
+            self._seen.append(marker)
+            return True
+
+    def _resolve(self, model_id: str, base_model: str | None) -> ResolvedModel:
+        try:
+            return self.table.resolve(model_id, base_model=base_model)
+        except ModelResolutionError:
+            return self.table.resolve(base_model or "unknown")
+
+
+def planner_report(response: Any) -> dict[str, Any]:
+    """The core's report dict for this response (``raw[RESPONSE_KEY]``), or ``{}``.
+
+    Present when the call went through an instrumented client: on a Converse response, or on the
+    ``metadata`` event that ends a stream.
+    """
+    raw = getattr(response, "raw", None)
+    if not isinstance(raw, Mapping):
+        return {}
+    found = raw.get(RESPONSE_KEY)
+    if found is None and isinstance(raw.get("metadata"), Mapping):
+        found = raw["metadata"].get(RESPONSE_KEY)
+    return dict(found) if isinstance(found, Mapping) else {}
+
+
+def _merged(report: CallReport, planned: Mapping[str, Any]) -> dict[str, Any]:
+    result = report.as_dict()
+    for key in ("plan", "plan_skipped"):
+        if key in planned:
+            result[key] = planned[key]
+    return result
