@@ -15,7 +15,7 @@ instrumentation, its legacy callbacks, and cache-friendly prompt layouts for ret
 """
 
 try:
-    import llama_index.core  # noqa: F401
+    import llama_index.core
     import llama_index.llms.bedrock_converse  # noqa: F401
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(

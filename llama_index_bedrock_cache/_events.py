@@ -6,7 +6,8 @@ import logging
 from typing import Any, Self
 
 from llama_index.core.bridge.pydantic import PrivateAttr
-from llama_index.core.instrumentation import BaseEventHandler, get_dispatcher, root_dispatcher
+from llama_index.core.instrumentation import get_dispatcher, root_dispatcher
+from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.instrumentation.events.llm import (
     LLMChatEndEvent,
@@ -14,7 +15,6 @@ from llama_index.core.instrumentation.events.llm import (
     LLMCompletionEndEvent,
     LLMCompletionStartEvent,
 )
-
 
 from bedrock_cache import CacheStats
 

@@ -21,6 +21,7 @@ from langchain.agents import create_agent
 from langchain_aws import ChatBedrockConverse
 from langchain_core.messages import HumanMessage
 from langchain_core.tracers.langchain import LangChainTracer, wait_for_all_tracers
+from langgraph.checkpoint.memory import InMemorySaver
 from langsmith import Client
 
 from bedrock_cache import RESPONSE_KEY
@@ -148,9 +149,15 @@ def test_cache_stats_reach_langsmith(
             aws_secret_access_key="testing",
         )
         middleware = BedrockCacheMiddleware()
-        agent = create_agent(llm, system_prompt=support_system_prompt(), middleware=[middleware])
+        agent = create_agent(
+            llm,
+            system_prompt=support_system_prompt(),
+            middleware=[middleware],
+            checkpointer=InMemorySaver(),
+        )
+        config: Any = {"callbacks": [tracer], "configurable": {"thread_id": "t1"}}
         for question in ("Hello", "How do refunds work?"):
-            agent.invoke({"messages": [HumanMessage(question)]}, {"callbacks": [tracer]})
+            agent.invoke({"messages": [HumanMessage(question)]}, config)
     wait_for_all_tracers()
     client.flush()
     runs = list(_runs(sink).values())
