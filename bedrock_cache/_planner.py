@@ -20,6 +20,8 @@ from ._rules import request_problem as _request_problem
 
 Role = Literal["tools", "system", "system_head", "document", "bridge", "conversation"]
 TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
+#: Block kinds that make up shared context (documents) ahead of a question.
+CONTEXT_KINDS = frozenset({"text", "document", "image"})
 
 
 @dataclass(frozen=True)
@@ -194,9 +196,12 @@ def _candidates(
     if policy.cache_tools and tools_end is not None and spec.tools_cacheable:
         found.append(_candidate(layout, tools_end, "tools", 5, "tool schemas"))
     if policy.cache_system and system_end is not None:
+        # New conversations read the system prompt; within a conversation the tail's lookback does.
         shared = _shared(layout, history, system_end)
+        first_turn = not any(b.role == "assistant" for b in layout.blocks)
         what = "system prompt shared across conversations" if shared else "static system prompt"
-        found.append(_candidate(layout, system_end, "system", 2.5 if shared else 4, what))
+        rank = 2.5 if shared or first_turn else 4
+        found.append(_candidate(layout, system_end, "system", rank, what))
         heads = [b for b in layout.blocks if b.section == "system"]
         if len(heads) > 1:
             found.append(_candidate(layout, heads[0].index, "system_head", 6, "first system block"))
@@ -211,8 +216,12 @@ def _candidate(layout: Layout, index: int, role: Role, rank: float, what: str) -
 
 
 def _shared(layout: Layout, history: ReuseTracker | None, index: int) -> bool:
+    """Seen before followed by other content than now: several conversations share it."""
     sighting = history.get(layout.blocks[index].fingerprint) if history else None
-    return bool(sighting and sighting.shared)
+    if sighting is None:
+        return False
+    following = layout.blocks[index + 1].fingerprint if index + 1 < len(layout.blocks) else None
+    return sighting.shared or (following is not None and following not in sighting.continuations)
 
 
 def _allowed(layout: Layout, spec: ModelSpec, block: Block) -> bool:
@@ -230,10 +239,9 @@ def _conversation_candidates(
     found: list[_Candidate] = []
     last = layout.message_count - 1
     last_blocks = layout.message_blocks(last)
-    if policy.cache_documents and len(last_blocks) > 1 and last_blocks[0].role == "user":
-        doc = last_blocks[-2]
+    if policy.cache_documents and _has_document(last_blocks):
         what = "shared context before the question"
-        found.append(_candidate(layout, doc.index, "document", 1, what))
+        found.append(_candidate(layout, last_blocks[-2].index, "document", 1, what))
     tail = _tail(layout, spec, layout.blocks[-1].index)
     if policy.cache_conversation and tail is not None:
         found.append(
@@ -246,6 +254,13 @@ def _conversation_candidates(
             why = f"last cache entry is {gap} blocks back, beyond the {limit}-block lookback"
             found.append(_Candidate(anchor, "bridge", 2, f"bridge: {why}"))
     return found
+
+
+def _has_document(blocks: list[Block]) -> bool:
+    """A user message of context then a question: tool results are not shared context."""
+    if len(blocks) < 2 or blocks[0].role != "user" or blocks[-1].kind != "text":
+        return False
+    return all(block.kind in CONTEXT_KINDS for block in blocks[:-1])
 
 
 def _tail(layout: Layout, spec: ModelSpec, start: int) -> Block | None:
@@ -266,13 +281,13 @@ def _anchor(
     With history: the last prefix a checkpoint stood at within the TTL. Without: where the
     previous turn's tail stood (the end of the messages before the last assistant message).
     """
-    earlier = [b for b in layout.blocks[: tail.index] if b.section == "messages"]
     if history is not None:
-        for block in reversed(earlier):
+        for block in reversed(layout.blocks[: tail.index]):
             sighting = history.get(block.fingerprint)
             if sighting is not None and _alive(sighting, now):
                 return block
         return None
+    earlier = [b for b in layout.blocks[: tail.index] if b.section == "messages"]
     assistants = [b.message for b in earlier if b.role == "assistant"]
     if not assistants:
         return None

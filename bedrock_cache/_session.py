@@ -11,7 +11,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from ._layout import Layout, with_checkpoints
+from ._layout import Block, Layout, with_checkpoints
 from ._models import ModelTable, ResolvedModel, default_table
 from ._planner import CachePolicy, Plan, plan_checkpoints
 from ._pricing import Cost, cost_of
@@ -167,13 +167,26 @@ def active_cache() -> BedrockCache | None:
 
 
 def _boundaries(layout: Layout) -> list[tuple[str, str | None]]:
-    """Fingerprints worth remembering: the end of each section and message, with what followed."""
-    result: list[tuple[str, str | None]] = []
+    """Fingerprints worth remembering, with what followed: the end of each section and message,
+    and the block before each message's last one (where shared context meets a question)."""
     blocks = layout.blocks
-    for block, following in zip(blocks, [*blocks[1:], None], strict=True):
-        if following is None or (following.section, following.message) != (
-            block.section,
-            block.message,
-        ):
+
+    def at(index: int) -> Block | None:
+        return blocks[index] if index < len(blocks) else None
+
+    result: list[tuple[str, str | None]] = []
+    for index, block in enumerate(blocks):
+        following = at(index + 1)
+        if _ends_list(block, following) or _ends_list(following, at(index + 2)):
             result.append((block.fingerprint, following.fingerprint if following else None))
     return result
+
+
+def _ends_list(block: Block | None, following: Block | None) -> bool:
+    """``block`` is the last of its section or message."""
+    if block is None:
+        return False
+    return following is None or (following.section, following.message) != (
+        block.section,
+        block.message,
+    )

@@ -15,7 +15,7 @@ from ._recorder import UsageRecorder
 logger = logging.getLogger("llama_index_bedrock_cache")
 
 
-class BedrockCacheCallbackHandler(BaseCallbackHandler):  # type: ignore[misc]
+class BedrockCacheCallbackHandler(BaseCallbackHandler):
     """A ``BaseCallbackHandler`` that counts cache reads, writes, uncached input, cost and savings.
 
     Unlike LlamaIndex's ``TokenCountingHandler``, which drops Bedrock's cache fields, this

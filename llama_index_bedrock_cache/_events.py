@@ -6,7 +6,6 @@ import logging
 from typing import Any, Self
 
 from llama_index.core.bridge.pydantic import PrivateAttr
-from llama_index.core.instrumentation import get_dispatcher, root_dispatcher
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.instrumentation.events.llm import (
@@ -15,6 +14,7 @@ from llama_index.core.instrumentation.events.llm import (
     LLMCompletionEndEvent,
     LLMCompletionStartEvent,
 )
+from llama_index_instrumentation import get_dispatcher, root_dispatcher
 
 from bedrock_cache import CacheStats
 
@@ -27,7 +27,7 @@ dispatcher = get_dispatcher(__name__)
 TAG_PREFIX = "bedrock_cache."
 
 
-class BedrockCacheEvent(BaseEvent):  # type: ignore[misc]
+class BedrockCacheEvent(BaseEvent):
     """One Bedrock call's cache usage, cost and plan, dispatched right after its LLM end event.
 
     ``span_id`` is the LLM call's span, so any tracing backend attached to LlamaIndex's
@@ -44,7 +44,7 @@ class BedrockCacheEvent(BaseEvent):  # type: ignore[misc]
         return "BedrockCacheEvent"
 
 
-class BedrockCacheEventHandler(BaseEventHandler):  # type: ignore[misc]
+class BedrockCacheEventHandler(BaseEventHandler):
     """Counts the cache usage of every LLM call LlamaIndex reports, with cost and savings.
 
     ``handler = BedrockCacheEventHandler.register()`` attaches it to the root dispatcher. Each

@@ -66,7 +66,7 @@ def _two_block_template(
 DOCUMENT_QA_TEMPLATE, DOCUMENT_REFINE_TEMPLATE = document_qa_templates()
 
 
-class StableNodeOrder(BaseNodePostprocessor):  # type: ignore[misc]
+class StableNodeOrder(BaseNodePostprocessor):
     """Orders retrieved nodes by source document and position, never by score.
 
     The same retrieved set then always formats to the same bytes, so the context block is a
@@ -142,7 +142,7 @@ def cache_friendly_messages(
     return [*head, *prefix_messages, *chat_history, last]
 
 
-class CacheFriendlyContextChatEngine(ContextChatEngine):  # type: ignore[misc]
+class CacheFriendlyContextChatEngine(ContextChatEngine):
     """``ContextChatEngine`` laid out for caching: static system prompt, history, then the
     retrieved context and the question as two blocks of the last user message.
 
@@ -177,7 +177,7 @@ class CacheFriendlyContextChatEngine(ContextChatEngine):  # type: ignore[misc]
         )
 
 
-class CacheFriendlyCondensePlusContextChatEngine(CondensePlusContextChatEngine):  # type: ignore[misc]
+class CacheFriendlyCondensePlusContextChatEngine(CondensePlusContextChatEngine):
     """``CondensePlusContextChatEngine`` with the cache-friendly layout of
     :class:`CacheFriendlyContextChatEngine` (static system prompt first, context last)."""
 

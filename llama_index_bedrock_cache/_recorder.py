@@ -40,7 +40,8 @@ class UsageRecorder:
 
     def remember_model(self, key: str | None, model_dict: Mapping[str, Any] | None) -> None:
         """Note which model a call (span or callback event id) is made with."""
-        model = (model_dict or {}).get("model")
+        found = model_dict or {}
+        model = found.get("model_name") or found.get("model")  # to_payload() / to_dict()
         if key is None or not isinstance(model, str):
             return
         with self._lock:

@@ -23,6 +23,7 @@ from langchain_core.messages import HumanMessage
 from langchain_core.tracers.langchain import LangChainTracer, wait_for_all_tracers
 from langgraph.checkpoint.memory import InMemorySaver
 from langsmith import Client
+from langsmith import utils as ls_utils
 
 from bedrock_cache import RESPONSE_KEY
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
@@ -130,14 +131,32 @@ def _runs(sink: _Sink) -> dict[str, dict[str, Any]]:
     return runs
 
 
-def test_cache_stats_reach_langsmith(
+@pytest.fixture
+def tracing_to(
     langsmith_sink: tuple[str, _Sink], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    url, sink = langsmith_sink
-    monkeypatch.setenv("LANGSMITH_TRACING", "true")
-    monkeypatch.setenv("LANGSMITH_ENDPOINT", url)
-    monkeypatch.setenv("LANGSMITH_API_KEY", "dummy")
-    monkeypatch.setenv("LANGSMITH_PROJECT", "bedrock-cache-test")
+) -> Iterator[tuple[str, _Sink]]:
+    """LangSmith tracing switched on for this test only, pointed at the sink."""
+    url, _ = langsmith_sink
+    for name, value in [
+        ("LANGSMITH_TRACING", "true"),
+        ("LANGSMITH_ENDPOINT", url),
+        ("LANGSMITH_API_KEY", "dummy"),
+        ("LANGSMITH_PROJECT", "bedrock-cache-test"),
+    ]:
+        monkeypatch.setenv(name, value)
+    _clear_langsmith_env_caches()
+    yield langsmith_sink
+    monkeypatch.undo()
+    _clear_langsmith_env_caches()
+
+
+def _clear_langsmith_env_caches() -> None:
+    ls_utils.get_env_var.cache_clear()
+    ls_utils.get_tracer_project.cache_clear()
+
+
+def test_cache_stats_reach_langsmith(tracing_to: tuple[str, _Sink]) -> None:
+    url, sink = tracing_to
     client = Client(api_url=url, api_key="dummy")
     tracer = LangChainTracer(client=client, project_name="bedrock-cache-test")
     with BedrockEmulator(clock=ManualClock()) as emu:

@@ -56,8 +56,14 @@ def test_prefix_below_the_minimum_gets_no_checkpoint_and_says_why() -> None:
     assert any("below" in reason for reason in result.skipped)
 
 
-def test_one_checkpoint_covers_system_and_question_in_a_first_turn() -> None:
-    assert roles(request(SONNET, 4000, [text(50)])) == ["conversation"]
+def test_a_first_turn_checkpoints_the_system_prompt_for_the_next_conversations() -> None:
+    # Under the per-segment minimum the 50-token question cannot have its own checkpoint.
+    assert roles(request(SONNET, 4000, [text(50)])) == ["system"]
+
+
+def test_later_turns_advance_the_tail_which_reads_earlier_entries_by_lookback() -> None:
+    req = request(SONNET, 4000, [text(50)], [text(100)], [text(50)])
+    assert roles(req) == ["conversation"]
 
 
 def test_document_and_question_are_split_by_a_checkpoint() -> None:
@@ -70,7 +76,9 @@ def test_document_and_question_are_split_by_a_checkpoint() -> None:
 
 def test_tools_get_their_own_checkpoint_when_the_system_prompt_is_large_enough() -> None:
     req = request(SONNET, 2000, [text(50)], tools=1500)
-    assert sorted(roles(req)) == ["conversation", "tools"]
+    assert sorted(roles(req)) == ["system", "tools"]
+    later = request(SONNET, 2000, [text(50)], [text(100)], [text(50)], tools=1500)
+    assert sorted(roles(later)) == ["conversation", "tools"]
 
 
 def test_nova_never_gets_a_tool_checkpoint() -> None:
@@ -137,6 +145,15 @@ def test_a_system_prompt_shared_by_conversations_is_checkpointed_on_its_own() ->
     third = Layout.of(request(SONNET, 4000, [{"text": "third conversation"}]))
     result = plan_checkpoints(third, spec, CachePolicy(), tracker)
     assert [cp.role for cp in result.checkpoints] == ["system"]
+
+
+def test_tool_results_are_not_mistaken_for_a_document() -> None:
+    use = [{"toolUse": {"toolUseId": f"t{i}", "name": "lookup", "input": {}}} for i in range(3)]
+    results = [
+        {"toolResult": {"toolUseId": f"t{i}", "content": [{"text": "ok " * 900}]}} for i in range(3)
+    ]
+    req = request(SONNET, 4000, [text(50)], use, [*results, text(20)])
+    assert "document" not in roles(req)
 
 
 def test_skip_one_off_writes_waits_for_a_prefix_to_recur() -> None:

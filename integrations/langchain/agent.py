@@ -112,7 +112,7 @@ def main() -> None:
             with BedrockEmulator() as emulator:
                 kwargs = emulator_connection(emulator)
                 runs.append(run(kwargs, caching=caching, model=args.model, emulator=emulator))
-    print_side_by_side(*runs)
+    print_side_by_side(runs[0], runs[1])
 
 
 if __name__ == "__main__":

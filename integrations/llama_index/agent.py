@@ -1,0 +1,119 @@
+"""Tool-using agent: ``FunctionAgent`` with 20 tools, three turns, one with 11 parallel calls.
+
+The tool schemas and the system prompt are read from the cache from the second model call on;
+the turn with 11 parallel tool calls adds 22 blocks (more than Claude's ~20-block lookback) and
+still reads the earlier prefix. On the emulator the model's tool calls are scripted so the loop
+runs; ``--real`` calls Amazon Bedrock and lets the model decide::
+
+    python -m integrations.llama_index.agent [--real] [--model MODEL_ID]
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from llama_index.core.agent.workflow import FunctionAgent
+from llama_index.core.tools import FunctionTool
+from llama_index.core.memory import ChatMemoryBuffer
+
+from bedrock_cache.emulator import BedrockEmulator, Reply
+from integrations.shared import (
+    AGENT_SYSTEM_PROMPT,
+    AGENT_TOOLS,
+    DEFAULT_MODEL,
+    REGION,
+    AppRun,
+    arguments,
+    cache_for,
+    connection,
+    print_side_by_side,
+)
+from llama_index_bedrock_cache import CachingBedrockConverse
+
+NAME = "LlamaIndex agent (20 tools)"
+QUESTIONS = [
+    "Where is my order A-1001?",
+    "Please run a full account review for account 42: check everything you can.",
+    "Do I have any open tickets?",
+]
+REVIEW_TOOLS = [fn.__name__ for fn in AGENT_TOOLS[:11]]
+
+
+def agent_tools() -> list[FunctionTool]:
+    """The twenty shared lookup functions as LlamaIndex tools (same order every time)."""
+    return [FunctionTool.from_defaults(fn) for fn in AGENT_TOOLS]
+
+
+def script_replies(emulator: BedrockEmulator[Any]) -> None:
+    """The emulated model's turns: a tool call, then an answer, per question."""
+    review = tuple(
+        {"toolUse": {"name": name, "input": {"query": "account 42"}}} for name in REVIEW_TOOLS
+    )
+    emulator.script(
+        [
+            Reply.tool_use("lookup_orders", {"query": "A-1001"}),
+            "Your order A-1001 has shipped and arrives tomorrow.",
+            Reply(review, "tool_use"),
+            "Account 42 looks healthy: every record reports status ok.",
+            Reply.tool_use("lookup_tickets", {"query": "account 42"}),
+            "You have no open tickets.",
+        ]
+    )
+
+
+async def ask_all(agent: FunctionAgent, questions: list[str]) -> list[str]:
+    """Run the questions as one conversation (one memory keeps the history)."""
+    memory = ChatMemoryBuffer.from_defaults(token_limit=100_000)
+    answers = []
+    for question in questions:
+        answers.append(str(await agent.run(question, memory=memory)))
+    return answers
+
+
+def run(
+    connection_kwargs: dict[str, Any],
+    *,
+    caching: bool,
+    model: str = DEFAULT_MODEL,
+    emulator: BedrockEmulator[Any] | None = None,
+) -> AppRun:
+    """Three agent turns in one conversation; with ``emulator``, tool calls are scripted."""
+    if emulator is not None:
+        script_replies(emulator)
+    cache = cache_for(caching)
+    result = AppRun(NAME, caching)
+    cache.add_listener(result.reports.append)
+    llm = CachingBedrockConverse(model=model, max_tokens=500, cache=cache, **connection_kwargs)
+    agent = FunctionAgent(tools=agent_tools(), llm=llm, system_prompt=AGENT_SYSTEM_PROMPT)
+    asyncio.run(ask_all(agent, QUESTIONS))
+    result.total = cache.stats.total()
+    return result
+
+
+def emulator_connection(emulator: BedrockEmulator[Any]) -> dict[str, Any]:
+    """BedrockConverse keyword arguments for ``emulator`` (dummy credentials)."""
+    return {
+        "region_name": REGION,
+        "endpoint_url": emulator.endpoint_url,
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
+
+
+def main() -> None:
+    args = arguments(__doc__ or NAME)
+    runs: list[AppRun] = []
+    for caching in (True, False):
+        if args.real:
+            with connection(True) as kwargs:
+                runs.append(run(kwargs, caching=caching, model=args.model))
+        else:
+            with BedrockEmulator() as emulator:
+                kwargs = emulator_connection(emulator)
+                runs.append(run(kwargs, caching=caching, model=args.model, emulator=emulator))
+    print_side_by_side(*runs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""Support bot: a 10-turn conversation with a ~4,000-token system prompt (LlamaIndex).
+
+A ``SimpleChatEngine`` with its chat memory on ``CachingBedrockConverse``: the planner caches the
+system prompt and advances a checkpoint at the end of the growing conversation. Runs against the
+local emulator by default; ``--real`` calls Amazon Bedrock with your AWS credentials::
+
+    python -m integrations.llama_index.support_bot [--real] [--model MODEL_ID]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llama_index.core.chat_engine import SimpleChatEngine
+from llama_index.core.memory import ChatMemoryBuffer
+
+from integrations.shared import (
+    DEFAULT_MODEL,
+    SUPPORT_QUESTIONS,
+    AppRun,
+    arguments,
+    cache_for,
+    connection,
+    print_side_by_side,
+    support_system_prompt,
+)
+from llama_index_bedrock_cache import CachingBedrockConverse
+
+NAME = "LlamaIndex support bot"
+
+
+def run(connection_kwargs: dict[str, Any], *, caching: bool, model: str = DEFAULT_MODEL) -> AppRun:
+    """Ask the ten support questions in one conversation; return every call's report."""
+    cache = cache_for(caching)
+    result = AppRun(NAME, caching)
+    cache.add_listener(result.reports.append)
+    llm = CachingBedrockConverse(model=model, max_tokens=400, cache=cache, **connection_kwargs)
+    engine = SimpleChatEngine.from_defaults(
+        llm=llm,
+        system_prompt=support_system_prompt(),
+        memory=ChatMemoryBuffer.from_defaults(token_limit=100_000),
+    )
+    for question in SUPPORT_QUESTIONS:
+        engine.chat(question)
+    result.total = cache.stats.total()
+    return result
+
+
+def main() -> None:
+    args = arguments(__doc__ or NAME)
+    with connection(args.real) as kwargs:
+        cached = run(kwargs, caching=True, model=args.model)
+    with connection(args.real) as kwargs:
+        uncached = run(kwargs, caching=False, model=args.model)
+    print_side_by_side(cached, uncached)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""Invariant: a 10-turn support conversation (``create_agent`` + checkpointer +
+``BedrockCacheMiddleware``, ~4,000-token system prompt) reads the system prompt and the whole
+history from the cache from turn 2 on, for a token hit rate of at least 85% overall."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from bedrock_cache.emulator import BedrockEmulator, ManualClock
+from integrations.langchain import support_bot
+
+Emulator = BedrockEmulator[ManualClock]
+
+
+def connection(emu: Emulator) -> dict[str, Any]:
+    return {
+        "region_name": "us-east-1",
+        "endpoint_url": emu.endpoint_url,
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
+
+
+def test_ten_turns_read_system_and_history(bedrock_emulator: Emulator) -> None:
+    run = support_bot.run(connection(bedrock_emulator), caching=True)
+    reports = run.reports
+    assert len(reports) == len(bedrock_emulator.requests) == 10
+    assert reports[0].usage.cache_read == 0
+    for previous, current in itertools.pairwise(reports):
+        # Everything the previous turn sent (system + history + its question) is read now.
+        assert current.usage.cache_read >= previous.usage.total_input
+    assert run.total is not None
+    assert run.total.token_hit_rate >= 0.85
+    assert run.total.saved > 0
+    assert all(r.error is None for r in bedrock_emulator.requests)
+
+
+def test_without_caching_nothing_is_read(bedrock_emulator: Emulator) -> None:
+    run = support_bot.run(connection(bedrock_emulator), caching=False)
+    assert run.total is not None
+    assert run.total.usage.cache_read == run.total.usage.cache_write == 0
+    assert "cachePoint" not in str([r.request for r in bedrock_emulator.requests])
