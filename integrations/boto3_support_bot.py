@@ -13,10 +13,8 @@ import boto3
 from integrations.shared import (
     SUPPORT_QUESTIONS,
     AppRun,
-    arguments,
     cache_for,
-    connection,
-    print_side_by_side,
+    main_for,
     support_system_prompt,
 )
 
@@ -39,12 +37,7 @@ def run(connection_kwargs: dict[str, Any], *, caching: bool, model: str) -> AppR
 
 
 def main() -> None:
-    args = arguments(__doc__ or "")
-    with connection(args.real) as kwargs:
-        cached = run(kwargs, caching=True, model=args.model)
-    with connection(args.real) as kwargs:
-        uncached = run(kwargs, caching=False, model=args.model)
-    print_side_by_side(cached, uncached)
+    main_for(run, __doc__ or "")
 
 
 if __name__ == "__main__":

@@ -8,9 +8,8 @@ Pass ``--real`` to run the same apps on Amazon Bedrock (needs AWS credentials).
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
-from integrations.shared import AppRun, arguments, connection, print_side_by_side
+from integrations.shared import arguments, print_side_by_side, run_once
 
 APPS = [
     "integrations.boto3_support_bot",
@@ -23,19 +22,13 @@ APPS = [
 ]
 
 
-def _run(module: Any, real: bool, caching: bool, model: str) -> AppRun:
-    with connection(real) as kwargs:
-        result: AppRun = module.run(kwargs, caching=caching, model=model)
-        return result
-
-
 def main() -> None:
     args = arguments(__doc__ or "")
     summary: list[tuple[str, float, float, float]] = []
     for name in APPS:
         module = importlib.import_module(name)
-        cached = _run(module, args.real, True, args.model)
-        uncached = _run(module, args.real, False, args.model)
+        cached = run_once(module.run, real=args.real, caching=True, model=args.model)
+        uncached = run_once(module.run, real=args.real, caching=False, model=args.model)
         print_side_by_side(cached, uncached)
         if cached.total is not None and uncached.total is not None:
             hit = cached.total.token_hit_rate

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,19 +139,35 @@ def cache_for(caching: bool) -> BedrockCache:
     return BedrockCache(None if caching else CachePolicy(max_checkpoints=0))
 
 
-@contextmanager
-def connection(real: bool) -> Iterator[dict[str, Any]]:
-    """Keyword arguments for a boto3 ``bedrock-runtime`` client: the emulator unless ``real``."""
+def emulator_connection(emulator: BedrockEmulator[Any]) -> dict[str, Any]:
+    """boto3 / ChatBedrockConverse / BedrockConverse keyword arguments for the emulator."""
+    return {
+        "region_name": REGION,
+        "endpoint_url": emulator.endpoint_url,
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
+
+
+AppRunner = Callable[..., AppRun]
+
+
+def run_once(run: AppRunner, *, real: bool, caching: bool, model: str) -> AppRun:
+    """One run of an app: on real Bedrock, or on a fresh emulator (passed to apps that script
+    the model's replies through an ``emulator`` parameter)."""
     if real:
-        yield {"region_name": REGION}
-        return
-    with BedrockEmulator() as emu:
-        yield {
-            "region_name": REGION,
-            "endpoint_url": emu.endpoint_url,
-            "aws_access_key_id": "testing",
-            "aws_secret_access_key": "testing",
-        }
+        return run({"region_name": REGION}, caching=caching, model=model)
+    with BedrockEmulator() as emulator:
+        extra = {"emulator": emulator} if "emulator" in inspect.signature(run).parameters else {}
+        return run(emulator_connection(emulator), caching=caching, model=model, **extra)
+
+
+def main_for(run: AppRunner, description: str) -> None:
+    """An app's command line: run it with and without caching and print both side by side."""
+    args = arguments(description)
+    cached = run_once(run, real=args.real, caching=True, model=args.model)
+    uncached = run_once(run, real=args.real, caching=False, model=args.model)
+    print_side_by_side(cached, uncached)
 
 
 def print_run(run: AppRun, out: Callable[[str], None] = print) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from langchain.agents import create_agent
 from langchain_aws import ChatBedrockConverse
 from langchain_core.messages import HumanMessage
@@ -15,7 +14,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from bedrock_cache import CallReport, Layout
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
 from integrations.langchain import agent as agent_app
-from integrations.shared import AGENT_SYSTEM_PROMPT, DEFAULT_MODEL
+from integrations.shared import AGENT_SYSTEM_PROMPT, DEFAULT_MODEL, emulator_connection
 from langchain_bedrock_cache import BedrockCacheMiddleware
 
 Emulator = BedrockEmulator[ManualClock]
@@ -27,7 +26,7 @@ def run_agent(emu: Emulator, middleware: BedrockCacheMiddleware) -> list[CallRep
     middleware.cache.add_listener(reports.append)
     agent_app.script_replies(emu)
     agent = create_agent(
-        ChatBedrockConverse(model=DEFAULT_MODEL, **agent_app.emulator_connection(emu)),
+        ChatBedrockConverse(model=DEFAULT_MODEL, **emulator_connection(emu)),
         tools=agent_app.agent_tools(),
         system_prompt=AGENT_SYSTEM_PROMPT,
         middleware=[middleware],
@@ -62,23 +61,14 @@ def check(emu: Emulator, reports: list[CallReport]) -> None:
     assert reports[big].usage.cache_read >= reports[big - 1].usage.total_input
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core planner: the 'document' candidate fires on a last user message made of "
-    "toolResult blocks and outranks the bridge (see test_langchain_core_gaps.py)",
-)
-def test_agent_with_default_policy(bedrock_emulator: Emulator) -> None:
-    check(bedrock_emulator, run_agent(bedrock_emulator, BedrockCacheMiddleware()))
-
-
-def test_agent_with_document_checkpoints_off(bedrock_emulator: Emulator) -> None:
-    middleware = BedrockCacheMiddleware(cache_documents=False)
+def test_agent_reads_static_prefix_and_bridges_the_big_turn(bedrock_emulator: Emulator) -> None:
+    middleware = BedrockCacheMiddleware()
     check(bedrock_emulator, run_agent(bedrock_emulator, middleware))
     assert middleware.stats.total().token_hit_rate > 0.8
 
 
 def test_agent_app_runs_both_ways(bedrock_emulator: Emulator) -> None:
-    kwargs = agent_app.emulator_connection(bedrock_emulator)
+    kwargs = emulator_connection(bedrock_emulator)
     cached = agent_app.run(kwargs, caching=True, emulator=bedrock_emulator)
     bedrock_emulator.reset()
     uncached = agent_app.run(kwargs, caching=False, emulator=bedrock_emulator)

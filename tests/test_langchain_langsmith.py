@@ -29,7 +29,6 @@ from bedrock_cache import RESPONSE_KEY
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
 from integrations.shared import support_system_prompt
 from langchain_bedrock_cache import BedrockCacheMiddleware
-from langchain_bedrock_cache._middleware import METADATA_KEY
 
 MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 
@@ -186,7 +185,7 @@ def test_cache_stats_reach_langsmith(tracing_to: tuple[str, _Sink]) -> None:
     assert sorted(report["cache_read_tokens"] > 0 for report in reports) == [False, True]
     spans = [run for run in runs if "wrap_model_call" in str(run.get("name"))]
     assert len(spans) == 2
-    metadata = [span["extra"]["metadata"][METADATA_KEY] for span in spans]
+    metadata = [span["extra"]["metadata"]["bedrock_cache"] for span in spans]
     assert sorted(m["cache_read_tokens"] for m in metadata) == sorted(
         r["cache_read_tokens"] for r in reports
     )

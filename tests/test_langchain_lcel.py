@@ -37,14 +37,11 @@ PROMPT = ChatPromptTemplate.from_messages(
 )
 
 
-WARM_UP = ("hello", "good morning", "hi there")
+WARM_UP = ("hello",)
 
 
 def warm_up(chain: Any) -> None:
-    """A few independent questions: the planner then knows the system prompt is shared.
-
-    (Today it takes three; see test_langchain_core_gaps.py.)
-    """
+    """One question writes the system prompt to the cache."""
     for question in WARM_UP:
         chain.invoke({"question": question})
 

@@ -4,14 +4,13 @@ system header -- and the moving conversation checkpoint carries the history forw
 
 from __future__ import annotations
 
-from typing import Any
-
 from llama_index.core.agent.workflow import ReActAgent
 from llama_index.core.memory import ChatMemoryBuffer
 
 from bedrock_cache import default_table
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
 from integrations.llama_index import agent
+from integrations.shared import emulator_connection
 from llama_index_bedrock_cache import CachingBedrockConverse
 
 Emulator = BedrockEmulator[ManualClock]
@@ -19,9 +18,7 @@ MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 
 
 def test_function_agent_reads_tool_schemas_from_step_two(bedrock_emulator: Emulator) -> None:
-    run = agent.run(
-        agent.emulator_connection(bedrock_emulator), caching=True, emulator=bedrock_emulator
-    )
+    run = agent.run(emulator_connection(bedrock_emulator), caching=True, emulator=bedrock_emulator)
     requests = bedrock_emulator.requests
     assert len(requests) == len(run.reports) == 6
     assert all(r.error is None for r in requests)
@@ -38,7 +35,8 @@ def test_function_agent_reads_tool_schemas_from_step_two(bedrock_emulator: Emula
 
 
 REACT_REPLIES = [
-    'Thought: I need to look up the order.\nAction: lookup_orders\nAction Input: {"query": "A-1001"}',
+    "Thought: I need to look up the order.\nAction: lookup_orders\n"
+    'Action Input: {"query": "A-1001"}',
     "Thought: I can answer without using any more tools.\nAnswer: Order A-1001 has shipped.",
     'Thought: I need the tickets.\nAction: lookup_tickets\nAction Input: {"query": "account 42"}',
     "Thought: I can answer without using any more tools.\nAnswer: You have no open tickets.",
@@ -48,7 +46,7 @@ REACT_REPLIES = [
 async def test_react_agent_reads_system_header_and_history(bedrock_emulator: Emulator) -> None:
     bedrock_emulator.script(REACT_REPLIES)
     llm = CachingBedrockConverse(
-        model=MODEL, max_tokens=300, **agent.emulator_connection(bedrock_emulator)
+        model=MODEL, max_tokens=300, **emulator_connection(bedrock_emulator)
     )
     react = ReActAgent(tools=agent.agent_tools(), llm=llm)
     memory = ChatMemoryBuffer.from_defaults(token_limit=100_000)

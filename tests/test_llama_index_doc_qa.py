@@ -56,7 +56,7 @@ async def test_async_and_streaming_query_engine_read_the_document(
     retriever = doc_qa.build_index().as_retriever(similarity_top_k=1)
     await cached_query_engine(retriever, llm).aquery(DOC_QUESTIONS[0])
     streaming = cached_query_engine(retriever, llm, streaming=True)
-    "".join(streaming.query(DOC_QUESTIONS[1]).response_gen)  # type: ignore[union-attr]
+    "".join(streaming.query(DOC_QUESTIONS[1]).response_gen)  # type: ignore[arg-type,union-attr]
     first, second = bedrock_emulator.requests
     assert second.operation == "ConverseStream"
     assert second.outcome is not None and first.outcome is not None

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from llama_index.core.bridge.pydantic import Field
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
@@ -43,7 +44,7 @@ def connection(emu: BedrockEmulator[Any]) -> dict[str, Any]:
 
 
 class Collector(BaseEventHandler):
-    events: list[BaseEvent] = []
+    events: list[BedrockCacheEvent] = Field(default_factory=list)
 
     def handle(self, event: BaseEvent, **kwargs: Any) -> None:
         if isinstance(event, BedrockCacheEvent):
@@ -92,11 +93,11 @@ async def test_each_call_is_counted_once(
     total = handler.stats.total()
     assert total.requests == 8
     assert total.usage == llm.cache.stats.total().usage
-    assert total.usage.cache_read == sum(r.usage["cacheReadInputTokens"] for r in requests)
+    assert total.usage.cache_read == sum((r.usage or {})["cacheReadInputTokens"] for r in requests)
     assert total.cost == pytest.approx(llm.cache.stats.total().cost)
     assert total.saved > 0
     assert [e.report["cache_read_tokens"] for e in collector.events] == [
-        r.usage["cacheReadInputTokens"] for r in requests
+        (r.usage or {})["cacheReadInputTokens"] for r in requests
     ]
     assert all(e.span_id for e in collector.events)
     assert all(report.get("plan") for report in handler.reports)
@@ -111,7 +112,7 @@ async def test_unplanned_bedrock_converse_is_measured_too(
     total = handler.stats.total()
     assert total.requests == 8
     assert total.usage.cache_read == sum(
-        r.usage["cacheReadInputTokens"] for r in bedrock_emulator.requests
+        (r.usage or {})["cacheReadInputTokens"] for r in bedrock_emulator.requests
     )
     assert total.usage.cache_read > 0 and total.cost > 0
     assert {report["model_id"] for report in handler.reports} == {MODEL}
@@ -130,7 +131,7 @@ def test_span_of_the_call_gets_cache_tags(
         root_dispatcher.span_handlers.remove(spans)
     tagged = [s for s in spans.completed_spans if "bedrock_cache.cache_read_tokens" in s.tags]
     assert [s.tags["bedrock_cache.cache_read_tokens"] for s in tagged] == [
-        r.usage["cacheReadInputTokens"] for r in bedrock_emulator.requests
+        (r.usage or {})["cacheReadInputTokens"] for r in bedrock_emulator.requests
     ]
 
 

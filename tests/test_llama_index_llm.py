@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
-from llama_index.core.base.llms.types import CachePoint, CacheControl
+from llama_index.core.base.llms.types import CacheControl, CachePoint
 from llama_index.core.llms import ChatMessage, TextBlock
 from llama_index.core.tools import FunctionTool
 from llama_index.llms.bedrock_converse import BedrockConverse
@@ -55,12 +55,12 @@ def tools() -> list[FunctionTool]:
 async def consume(result: Any) -> Any:
     last = None
     if isinstance(result, AsyncIterator):
-        async for last in result:
-            pass
+        async for item in result:
+            last = item
         return last
     if isinstance(result, Iterator):
-        for last in result:
-            pass
+        for item in result:
+            last = item
         return last
     return result
 
@@ -182,7 +182,8 @@ def test_framework_checkpoints_are_kept_never_duplicated(
         assert len(tool_points) == 1 and "cachePoint" in request["toolConfig"]["tools"][-1]
         assert sum("cachePoint" in b for b in request["system"]) == 1
         assert cache_points(request) <= 4
-    assert bedrock_emulator.requests[1].outcome.cache_read > 0
+    outcome = bedrock_emulator.requests[1].outcome
+    assert outcome is not None and outcome.cache_read > 0
 
 
 async def test_caller_objects_are_never_mutated(bedrock_emulator: BedrockEmulator[Any]) -> None:
@@ -206,8 +207,12 @@ class BrokenEstimator:
 
 
 def test_a_plugin_failure_never_fails_the_call(bedrock_emulator: BedrockEmulator[Any]) -> None:
-    broken = BedrockCache(estimator=BrokenEstimator())  # type: ignore[arg-type]
-    broken.add_listener(lambda report: 1 / 0)
+    broken = BedrockCache(estimator=BrokenEstimator())
+
+    def failing_listener(report: Any) -> None:
+        raise RuntimeError("listener is broken")
+
+    broken.add_listener(failing_listener)
     llm = CachingBedrockConverse(model=MODEL, cache=broken, **connection(bedrock_emulator))
     response = llm.chat(conversation())
     assert response.message.content

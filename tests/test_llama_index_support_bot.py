@@ -4,6 +4,7 @@ history from the cache from turn 2 on: at least 85% token hit rate over 10 turns
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
@@ -24,7 +25,11 @@ def test_ten_turns_hit_rate(bedrock_emulator: BedrockEmulator[ManualClock]) -> N
     reports = run.reports
     assert len(reports) == len(bedrock_emulator.requests) == 10
     assert reports[0].usage.cache_read == 0
-    for previous, current in zip(reports, reports[1:], strict=False):
+    system_tokens = reports[0].usage.cache_write
+    assert system_tokens >= 4_000
+    assert reports[1].usage.cache_read >= system_tokens
+    for previous, current in itertools.pairwise(reports[1:]):
+        # Everything the previous turn sent (system + history + its question) is read now.
         assert current.usage.cache_read >= previous.usage.total_input
     assert run.total is not None and run.total.token_hit_rate >= 0.85
     assert run.total.saved > 0

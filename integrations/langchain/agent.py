@@ -23,12 +23,9 @@ from integrations.shared import (
     AGENT_SYSTEM_PROMPT,
     AGENT_TOOLS,
     DEFAULT_MODEL,
-    REGION,
     AppRun,
-    arguments,
     cache_for,
-    connection,
-    print_side_by_side,
+    main_for,
 )
 from langchain_bedrock_cache import BedrockCacheMiddleware
 
@@ -91,28 +88,8 @@ def run(
     return result
 
 
-def emulator_connection(emulator: BedrockEmulator[Any]) -> dict[str, Any]:
-    """ChatBedrockConverse keyword arguments for ``emulator`` (dummy credentials)."""
-    return {
-        "region_name": REGION,
-        "endpoint_url": emulator.endpoint_url,
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": "testing",
-    }
-
-
 def main() -> None:
-    args = arguments(__doc__ or NAME)
-    runs: list[AppRun] = []
-    for caching in (True, False):
-        if args.real:
-            with connection(True) as kwargs:
-                runs.append(run(kwargs, caching=caching, model=args.model))
-        else:
-            with BedrockEmulator() as emulator:
-                kwargs = emulator_connection(emulator)
-                runs.append(run(kwargs, caching=caching, model=args.model, emulator=emulator))
-    print_side_by_side(runs[0], runs[1])
+    main_for(run, __doc__ or NAME)
 
 
 if __name__ == "__main__":

@@ -11,23 +11,21 @@ runs; ``--real`` calls Amazon Bedrock and lets the model decide::
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from llama_index.core.agent.workflow import FunctionAgent
-from llama_index.core.tools import FunctionTool
 from llama_index.core.memory import ChatMemoryBuffer
+from llama_index.core.tools import BaseTool, FunctionTool
 
 from bedrock_cache.emulator import BedrockEmulator, Reply
 from integrations.shared import (
     AGENT_SYSTEM_PROMPT,
     AGENT_TOOLS,
     DEFAULT_MODEL,
-    REGION,
     AppRun,
-    arguments,
     cache_for,
-    connection,
-    print_side_by_side,
+    main_for,
 )
 from llama_index_bedrock_cache import CachingBedrockConverse
 
@@ -40,7 +38,7 @@ QUESTIONS = [
 REVIEW_TOOLS = [fn.__name__ for fn in AGENT_TOOLS[:11]]
 
 
-def agent_tools() -> list[FunctionTool]:
+def agent_tools() -> list[BaseTool | Callable[..., Any]]:
     """The twenty shared lookup functions as LlamaIndex tools (same order every time)."""
     return [FunctionTool.from_defaults(fn) for fn in AGENT_TOOLS]
 
@@ -91,28 +89,8 @@ def run(
     return result
 
 
-def emulator_connection(emulator: BedrockEmulator[Any]) -> dict[str, Any]:
-    """BedrockConverse keyword arguments for ``emulator`` (dummy credentials)."""
-    return {
-        "region_name": REGION,
-        "endpoint_url": emulator.endpoint_url,
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": "testing",
-    }
-
-
 def main() -> None:
-    args = arguments(__doc__ or NAME)
-    runs: list[AppRun] = []
-    for caching in (True, False):
-        if args.real:
-            with connection(True) as kwargs:
-                runs.append(run(kwargs, caching=caching, model=args.model))
-        else:
-            with BedrockEmulator() as emulator:
-                kwargs = emulator_connection(emulator)
-                runs.append(run(kwargs, caching=caching, model=args.model, emulator=emulator))
-    print_side_by_side(*runs)
+    main_for(run, __doc__ or NAME)
 
 
 if __name__ == "__main__":

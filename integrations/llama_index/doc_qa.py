@@ -23,10 +23,8 @@ from integrations.shared import (
     DEFAULT_MODEL,
     DOC_QUESTIONS,
     AppRun,
-    arguments,
     cache_for,
-    connection,
-    print_side_by_side,
+    main_for,
 )
 from llama_index_bedrock_cache import CachingBedrockConverse, cached_query_engine
 
@@ -82,12 +80,7 @@ def run(connection_kwargs: dict[str, Any], *, caching: bool, model: str = DEFAUL
 
 
 def main() -> None:
-    args = arguments(__doc__ or NAME)
-    with connection(args.real) as kwargs:
-        cached = run(kwargs, caching=True, model=args.model)
-    with connection(args.real) as kwargs:
-        uncached = run(kwargs, caching=False, model=args.model)
-    print_side_by_side(cached, uncached)
+    main_for(run, __doc__ or NAME)
 
 
 if __name__ == "__main__":
