@@ -8,14 +8,12 @@ from typing import Any
 from llama_index.core.callbacks import CBEventType, EventPayload
 from llama_index.core.callbacks.base_handler import BaseCallbackHandler
 
-from bedrock_cache import CacheStats
-
-from ._recorder import UsageRecorder
+from ._recorder import RecorderViews, UsageRecorder
 
 logger = logging.getLogger("llama_index_bedrock_cache")
 
 
-class BedrockCacheCallbackHandler(BaseCallbackHandler):
+class BedrockCacheCallbackHandler(RecorderViews, BaseCallbackHandler):
     """A ``BaseCallbackHandler`` that counts cache reads, writes, uncached input, cost and savings.
 
     Unlike LlamaIndex's ``TokenCountingHandler``, which drops Bedrock's cache fields, this
@@ -26,24 +24,6 @@ class BedrockCacheCallbackHandler(BaseCallbackHandler):
     def __init__(self) -> None:
         super().__init__(event_starts_to_ignore=[], event_ends_to_ignore=[])
         self._recorder = UsageRecorder()
-
-    @property
-    def stats(self) -> CacheStats:
-        return self._recorder.stats
-
-    @property
-    def reports(self) -> list[dict[str, Any]]:
-        """The report dict of each counted call, oldest first (the last 1,024)."""
-        return list(self._recorder.reports)
-
-    def summary(self) -> str:
-        return self._recorder.stats.summary()
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def reset(self) -> None:
-        self._recorder.reset()
 
     def on_event_start(
         self,

@@ -16,9 +16,7 @@ from llama_index.core.instrumentation.events.llm import (
 )
 from llama_index_instrumentation import get_dispatcher, root_dispatcher
 
-from bedrock_cache import CacheStats
-
-from ._recorder import UsageRecorder
+from ._recorder import RecorderViews, UsageRecorder
 
 logger = logging.getLogger("llama_index_bedrock_cache")
 dispatcher = get_dispatcher(__name__)
@@ -44,7 +42,7 @@ class BedrockCacheEvent(BaseEvent):
         return "BedrockCacheEvent"
 
 
-class BedrockCacheEventHandler(BaseEventHandler):
+class BedrockCacheEventHandler(RecorderViews, BaseEventHandler):
     """Counts the cache usage of every LLM call LlamaIndex reports, with cost and savings.
 
     ``handler = BedrockCacheEventHandler.register()`` attaches it to the root dispatcher. Each
@@ -75,25 +73,6 @@ class BedrockCacheEventHandler(BaseEventHandler):
         """Remove this handler from ``target`` (the root dispatcher by default)."""
         source = target or root_dispatcher
         source.event_handlers = [h for h in source.event_handlers if h is not self]
-
-    @property
-    def stats(self) -> CacheStats:
-        """Totals of every counted call (per model and overall)."""
-        return self._recorder.stats
-
-    @property
-    def reports(self) -> list[dict[str, Any]]:
-        """The report dict of each counted call, oldest first (the last 1,024)."""
-        return list(self._recorder.reports)
-
-    def summary(self) -> str:
-        return self._recorder.stats.summary()
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def reset(self) -> None:
-        self._recorder.reset()
 
     def handle(self, event: BaseEvent, **kwargs: Any) -> None:
         try:

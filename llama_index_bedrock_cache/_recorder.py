@@ -106,3 +106,28 @@ def _merged(report: CallReport, planned: Mapping[str, Any]) -> dict[str, Any]:
         if key in planned:
             result[key] = planned[key]
     return result
+
+
+class RecorderViews:
+    """What both handlers show of their :class:`UsageRecorder` (``self._recorder``)."""
+
+    _recorder: UsageRecorder
+
+    @property
+    def stats(self) -> CacheStats:
+        """Totals of every counted call (per model and overall)."""
+        return self._recorder.stats
+
+    @property
+    def reports(self) -> list[dict[str, Any]]:
+        """The report dict of each counted call, oldest first (the last 1,024)."""
+        return list(self._recorder.reports)
+
+    def summary(self) -> str:
+        return self._recorder.stats.summary()
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def reset(self) -> None:
+        self._recorder.reset()
