@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bedrock_cache import BedrockCache, CachePolicy, CallReport, StatsSnapshot
-from bedrock_cache.emulator import BedrockEmulator
+from bedrock_cache.emulator import BedrockEmulator, Reply
 
 DEFAULT_MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 REGION = "us-east-1"
@@ -122,6 +122,30 @@ AGENT_TOOLS: list[Callable[[str], str]] = [
     )
 ]
 AGENT_SYSTEM_PROMPT = support_system_prompt(1_500)
+#: Three agent turns; the second makes 11 parallel tool calls (22 new blocks: past the lookback).
+AGENT_QUESTIONS = [
+    "Where is my order A-1001?",
+    "Please run a full account review for account 42: check everything you can.",
+    "Do I have any open tickets?",
+]
+REVIEW_TOOLS = [fn.__name__ for fn in AGENT_TOOLS[:11]]
+
+
+def script_agent_replies(emulator: BedrockEmulator[Any]) -> None:
+    """The emulated model's turns for AGENT_QUESTIONS: tool calls, then an answer, per question."""
+    review = tuple(
+        {"toolUse": {"name": name, "input": {"query": "account 42"}}} for name in REVIEW_TOOLS
+    )
+    emulator.script(
+        [
+            Reply.tool_use("lookup_orders", {"query": "A-1001"}),
+            "Your order A-1001 has shipped and arrives tomorrow.",
+            Reply(review, "tool_use"),
+            "Account 42 looks healthy: every record reports status ok.",
+            Reply.tool_use("lookup_tickets", {"query": "account 42"}),
+            "You have no open tickets.",
+        ]
+    )
 
 
 @dataclass

@@ -14,7 +14,13 @@ from langgraph.checkpoint.memory import InMemorySaver
 from bedrock_cache import CallReport, Layout
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
 from integrations.langchain import agent as agent_app
-from integrations.shared import AGENT_SYSTEM_PROMPT, DEFAULT_MODEL, emulator_connection
+from integrations.shared import (
+    AGENT_QUESTIONS,
+    AGENT_SYSTEM_PROMPT,
+    DEFAULT_MODEL,
+    emulator_connection,
+    script_agent_replies,
+)
 from langchain_bedrock_cache import BedrockCacheMiddleware
 
 Emulator = BedrockEmulator[ManualClock]
@@ -24,7 +30,7 @@ def run_agent(emu: Emulator, middleware: BedrockCacheMiddleware) -> list[CallRep
     """The agent app's three turns (scripted tool calls), with ``middleware``."""
     reports: list[CallReport] = []
     middleware.cache.add_listener(reports.append)
-    agent_app.script_replies(emu)
+    script_agent_replies(emu)
     agent = create_agent(
         ChatBedrockConverse(model=DEFAULT_MODEL, **emulator_connection(emu)),
         tools=agent_app.agent_tools(),
@@ -33,7 +39,7 @@ def run_agent(emu: Emulator, middleware: BedrockCacheMiddleware) -> list[CallRep
         checkpointer=InMemorySaver(),
     )
     config: Any = {"configurable": {"thread_id": "agent"}}
-    for question in agent_app.QUESTIONS:
+    for question in AGENT_QUESTIONS:
         agent.invoke({"messages": [HumanMessage(question)]}, config)
     return reports
 

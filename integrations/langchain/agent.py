@@ -18,46 +18,25 @@ from langchain_core.messages import HumanMessage
 from langchain_core.tools import BaseTool, tool
 from langgraph.checkpoint.memory import InMemorySaver
 
-from bedrock_cache.emulator import BedrockEmulator, Reply
+from bedrock_cache.emulator import BedrockEmulator
 from integrations.shared import (
+    AGENT_QUESTIONS,
     AGENT_SYSTEM_PROMPT,
     AGENT_TOOLS,
     DEFAULT_MODEL,
     AppRun,
     cache_for,
     main_for,
+    script_agent_replies,
 )
 from langchain_bedrock_cache import BedrockCacheMiddleware
 
 NAME = "LangChain agent (20 tools)"
-QUESTIONS = [
-    "Where is my order A-1001?",
-    "Please run a full account review for account 42: check everything you can.",
-    "Do I have any open tickets?",
-]
-REVIEW_TOOLS = [fn.__name__ for fn in AGENT_TOOLS[:11]]
 
 
 def agent_tools() -> list[BaseTool]:
     """The twenty shared lookup functions as LangChain tools (same order every time)."""
     return [tool(fn) for fn in AGENT_TOOLS]
-
-
-def script_replies(emulator: BedrockEmulator[Any]) -> None:
-    """The emulated model's turns: a tool call, then an answer, per question."""
-    review = tuple(
-        {"toolUse": {"name": name, "input": {"query": "account 42"}}} for name in REVIEW_TOOLS
-    )
-    emulator.script(
-        [
-            Reply.tool_use("lookup_orders", {"query": "A-1001"}),
-            "Your order A-1001 has shipped and arrives tomorrow.",
-            Reply(review, "tool_use"),
-            "Account 42 looks healthy: every record reports status ok.",
-            Reply.tool_use("lookup_tickets", {"query": "account 42"}),
-            "You have no open tickets.",
-        ]
-    )
 
 
 def run(
@@ -69,7 +48,7 @@ def run(
 ) -> AppRun:
     """Three agent turns in one thread; with ``emulator``, the model's tool calls are scripted."""
     if emulator is not None:
-        script_replies(emulator)
+        script_agent_replies(emulator)
     cache = cache_for(caching)
     result = AppRun(NAME, caching)
     cache.add_listener(result.reports.append)
@@ -82,7 +61,7 @@ def run(
         checkpointer=InMemorySaver(),
     )
     config: Any = {"configurable": {"thread_id": f"agent-{caching}"}}
-    for question in QUESTIONS:
+    for question in AGENT_QUESTIONS:
         agent.invoke({"messages": [HumanMessage(question)]}, config)
     result.total = cache.stats.total()
     return result

@@ -18,46 +18,25 @@ from llama_index.core.agent.workflow import FunctionAgent
 from llama_index.core.memory import ChatMemoryBuffer
 from llama_index.core.tools import BaseTool, FunctionTool
 
-from bedrock_cache.emulator import BedrockEmulator, Reply
+from bedrock_cache.emulator import BedrockEmulator
 from integrations.shared import (
+    AGENT_QUESTIONS,
     AGENT_SYSTEM_PROMPT,
     AGENT_TOOLS,
     DEFAULT_MODEL,
     AppRun,
     cache_for,
     main_for,
+    script_agent_replies,
 )
 from llama_index_bedrock_cache import CachingBedrockConverse
 
 NAME = "LlamaIndex agent (20 tools)"
-QUESTIONS = [
-    "Where is my order A-1001?",
-    "Please run a full account review for account 42: check everything you can.",
-    "Do I have any open tickets?",
-]
-REVIEW_TOOLS = [fn.__name__ for fn in AGENT_TOOLS[:11]]
 
 
 def agent_tools() -> list[BaseTool | Callable[..., Any]]:
     """The twenty shared lookup functions as LlamaIndex tools (same order every time)."""
     return [FunctionTool.from_defaults(fn) for fn in AGENT_TOOLS]
-
-
-def script_replies(emulator: BedrockEmulator[Any]) -> None:
-    """The emulated model's turns: a tool call, then an answer, per question."""
-    review = tuple(
-        {"toolUse": {"name": name, "input": {"query": "account 42"}}} for name in REVIEW_TOOLS
-    )
-    emulator.script(
-        [
-            Reply.tool_use("lookup_orders", {"query": "A-1001"}),
-            "Your order A-1001 has shipped and arrives tomorrow.",
-            Reply(review, "tool_use"),
-            "Account 42 looks healthy: every record reports status ok.",
-            Reply.tool_use("lookup_tickets", {"query": "account 42"}),
-            "You have no open tickets.",
-        ]
-    )
 
 
 async def ask_all(agent: FunctionAgent, questions: list[str]) -> list[str]:
@@ -78,13 +57,13 @@ def run(
 ) -> AppRun:
     """Three agent turns in one conversation; with ``emulator``, tool calls are scripted."""
     if emulator is not None:
-        script_replies(emulator)
+        script_agent_replies(emulator)
     cache = cache_for(caching)
     result = AppRun(NAME, caching)
     cache.add_listener(result.reports.append)
     llm = CachingBedrockConverse(model=model, max_tokens=500, cache=cache, **connection_kwargs)
     agent = FunctionAgent(tools=agent_tools(), llm=llm, system_prompt=AGENT_SYSTEM_PROMPT)
-    asyncio.run(ask_all(agent, QUESTIONS))
+    asyncio.run(ask_all(agent, AGENT_QUESTIONS))
     result.total = cache.stats.total()
     return result
 
