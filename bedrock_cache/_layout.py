@@ -180,10 +180,10 @@ def cache_point(ttl: TTL | None = None) -> dict[str, Any]:
 def with_checkpoints(
     request: Mapping[str, Any], layout: Layout, points: Sequence[tuple[int, TTL | None]]
 ) -> dict[str, Any]:
-    """A copy of ``request`` with a cachePoint after each given block; the input is untouched.
+    """A deep copy of ``request`` with a cachePoint after each given block.
 
-    ``points`` are ``(block index, ttl)`` pairs. Only the lists that receive a checkpoint are
-    rebuilt; everything else is deep-copied so later edits to the result never reach the caller.
+    ``points`` are ``(block index, ttl)`` pairs. The input is untouched, and later edits to the
+    result never reach the caller's objects (blobs are immutable bytes and are shared).
     """
     result = copy.deepcopy(dict(request))
     for after, ttl in sorted(points, key=lambda p: p[0], reverse=True):

@@ -20,6 +20,8 @@ from ._rules import request_problem as _request_problem
 
 Role = Literal["tools", "system", "system_head", "document", "bridge", "conversation"]
 TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
+#: Checkpoints on content that changes rarely: these may take the longer TTL.
+STATIC_ROLES = frozenset({"tools", "system", "system_head", "document"})
 #: Block kinds that make up shared context (documents) ahead of a question.
 CONTEXT_KINDS = frozenset({"text", "document", "image"})
 
@@ -97,10 +99,6 @@ class _Candidate:
     rank: float
     reason: str
 
-    @property
-    def static(self) -> bool:
-        return self.role in ("tools", "system", "system_head", "document")
-
 
 def plan_checkpoints(
     layout: Layout,
@@ -118,8 +116,8 @@ def plan_checkpoints(
     if not spec.supports_caching or not layout.blocks:
         why = spec.note or f"{spec.model_id} does not support prompt caching"
         return Plan(spec.model_id, (), len(manual), (why,) if not spec.supports_caching else ())
-    if _request_problem(layout, spec, manual) is not None:
-        problem = _request_problem(layout, spec, manual)
+    problem = _request_problem(layout, spec, manual)
+    if problem is not None:
         return Plan(spec.model_id, (), len(manual), (f"left as built: {problem}",))
     chosen: list[PlannedCheckpoint] = []
     skipped: list[str] = []
@@ -127,7 +125,7 @@ def plan_checkpoints(
     for cand in sorted(_candidates(layout, spec, policy, history, now), key=lambda c: c.rank):
         if cand.block.index in taken:
             continue
-        why_not = _why_not(layout, spec, policy, history, manual, chosen, cand, budget, now)
+        why_not = _why_not(layout, spec, policy, history, manual, chosen, cand, budget)
         if why_not is not None:
             skipped.append(f"{cand.role}: {why_not}")
             continue
@@ -157,7 +155,6 @@ def _why_not(
     chosen: list[PlannedCheckpoint],
     cand: _Candidate,
     budget: int,
-    now: float,
 ) -> str | None:
     """Why ``cand`` cannot join the checkpoints chosen so far, or ``None``."""
     if len(manual) + len(chosen) >= budget:
@@ -330,7 +327,7 @@ def _static_ttl(
     history: ReuseTracker | None,
     cp: PlannedCheckpoint,
 ) -> TTL:
-    if "1h" not in spec.ttls or cp.role not in ("tools", "system", "system_head", "document"):
+    if "1h" not in spec.ttls or cp.role not in STATIC_ROLES:
         return "5m"
     if policy.static_ttl == "1h":
         return "1h"
