@@ -72,7 +72,6 @@ PEER_CACHE_CONTROL: dict[str, str] = {"type": "ephemeral", "ttl": "5m"}
 LOWER_BOUND_TTL = 300.0
 REJECTED = "ValidationException"
 
-_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 Emulator = BedrockEmulator[ManualClock]
 
@@ -97,8 +96,7 @@ class Session:
         self.rejected = 0
         self.times: list[float] = []
         """The manual clock's time of each recorded request, aligned with ``emu.requests``."""
-        settings: dict[str, Any] = {"endpoint_url": emu.endpoint_url, **_CREDENTIALS}
-        self.llm = ChatBedrockConverse(model=model, region_name="us-east-1", **settings)
+        self.llm = ChatBedrockConverse(model=model, **emu.connection_kwargs)
         self.cache: BedrockCache | None = None
         if strategy in (OURS, OURS_SKIP):
             policy = CachePolicy(skip_one_off_writes=strategy == OURS_SKIP)

@@ -163,16 +163,6 @@ def cache_for(caching: bool) -> BedrockCache:
     return BedrockCache(None if caching else CachePolicy(max_checkpoints=0))
 
 
-def emulator_connection(emulator: BedrockEmulator[Any]) -> dict[str, Any]:
-    """boto3 / ChatBedrockConverse / BedrockConverse keyword arguments for the emulator."""
-    return {
-        "region_name": REGION,
-        "endpoint_url": emulator.endpoint_url,
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": "testing",
-    }
-
-
 AppRunner = Callable[..., AppRun]
 
 
@@ -183,7 +173,7 @@ def run_once(run: AppRunner, *, real: bool, caching: bool, model: str) -> AppRun
         return run({"region_name": REGION}, caching=caching, model=model)
     with BedrockEmulator() as emulator:
         extra = {"emulator": emulator} if "emulator" in inspect.signature(run).parameters else {}
-        return run(emulator_connection(emulator), caching=caching, model=model, **extra)
+        return run(emulator.connection_kwargs, caching=caching, model=model, **extra)
 
 
 def main_for(run: AppRunner, description: str) -> None:

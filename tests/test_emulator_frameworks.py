@@ -23,7 +23,6 @@ from llama_index.core.llms import ChatMessage  # noqa: E402
 MODEL = "us.anthropic.claude-sonnet-4-6"
 # About 1,500 tokens (the emulator estimates ~4 characters a token), above Sonnet's 1,024 minimum.
 SYSTEM = "You are the support assistant of Example Corp. Answer briefly and politely. " * 80
-CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 Emulator = BedrockEmulator[ManualClock]
 
@@ -39,9 +38,7 @@ def system_tokens(emu: Emulator) -> int:
 
 
 def chat_model(emu: Emulator) -> Any:
-    return langchain_aws.ChatBedrockConverse(
-        model=MODEL, endpoint_url=emu.endpoint_url, region_name="us-east-1", **CREDENTIALS
-    )
+    return langchain_aws.ChatBedrockConverse(model=MODEL, **emu.connection_kwargs)
 
 
 def cached_messages() -> list[Any]:
@@ -98,11 +95,9 @@ def test_langchain_tool_call_from_a_scripted_reply(bedrock_emulator: Emulator) -
 def llama_llm(emu: Emulator) -> Any:
     return llama_bedrock.BedrockConverse(
         model=MODEL,
-        endpoint_url=emu.endpoint_url,
-        region_name="us-east-1",
         system_prompt_caching=True,  # llama-index appends a cachePoint after the system prompt
         max_retries=1,
-        **CREDENTIALS,
+        **emu.connection_kwargs,
     )
 
 

@@ -18,7 +18,6 @@ from integrations.shared import (
     AGENT_QUESTIONS,
     AGENT_SYSTEM_PROMPT,
     DEFAULT_MODEL,
-    emulator_connection,
     script_agent_replies,
 )
 from langchain_bedrock_cache import BedrockCacheMiddleware
@@ -32,7 +31,7 @@ def run_agent(emu: Emulator, middleware: BedrockCacheMiddleware) -> list[CallRep
     middleware.cache.add_listener(reports.append)
     script_agent_replies(emu)
     agent = create_agent(
-        ChatBedrockConverse(model=DEFAULT_MODEL, **emulator_connection(emu)),
+        ChatBedrockConverse(model=DEFAULT_MODEL, **emu.connection_kwargs),
         tools=agent_app.agent_tools(),
         system_prompt=AGENT_SYSTEM_PROMPT,
         middleware=[middleware],
@@ -74,7 +73,7 @@ def test_agent_reads_static_prefix_and_bridges_the_big_turn(bedrock_emulator: Em
 
 
 def test_agent_app_runs_both_ways(bedrock_emulator: Emulator) -> None:
-    kwargs = emulator_connection(bedrock_emulator)
+    kwargs = bedrock_emulator.connection_kwargs
     cached = agent_app.run(kwargs, caching=True, emulator=bedrock_emulator)
     bedrock_emulator.reset()
     uncached = agent_app.run(kwargs, caching=False, emulator=bedrock_emulator)

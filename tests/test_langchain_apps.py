@@ -10,14 +10,13 @@ import pytest
 
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
 from integrations.langchain import agent, doc_qa, support_bot
-from integrations.shared import emulator_connection
 
 Emulator = BedrockEmulator[ManualClock]
 
 
 @pytest.mark.parametrize("app", [support_bot, doc_qa])
 def test_app_is_cheaper_with_caching(app: Any, bedrock_emulator: Emulator) -> None:
-    kwargs = emulator_connection(bedrock_emulator)
+    kwargs = bedrock_emulator.connection_kwargs
     cached = app.run(kwargs, caching=True)
     bedrock_emulator.reset()
     uncached = app.run(kwargs, caching=False)

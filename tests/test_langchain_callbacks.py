@@ -27,10 +27,7 @@ Emulator = BedrockEmulator[ManualClock]
 def cached_llm(emu: Emulator, cache: BedrockCache) -> ChatBedrockConverse:
     llm = ChatBedrockConverse(
         model=MODEL,
-        endpoint_url=emu.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        **emu.connection_kwargs,
     )
     return with_bedrock_cache(llm, cache)
 
@@ -108,10 +105,7 @@ def test_counts_uninstrumented_models_too(bedrock_emulator: Emulator) -> None:
     handler = BedrockCacheCallbackHandler()
     llm = ChatBedrockConverse(
         model=MODEL,
-        endpoint_url=bedrock_emulator.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        **bedrock_emulator.connection_kwargs,
     )
     llm.invoke(
         [SYSTEM, HumanMessage(["hi", ChatBedrockConverse.create_cache_point()])],

@@ -22,10 +22,7 @@ Emulator = BedrockEmulator[ManualClock]
 def test_context_is_read_from_cache_on_questions_2_to_5(bedrock_emulator: Emulator) -> None:
     llm = ChatBedrockConverse(
         model=MODEL,
-        endpoint_url=bedrock_emulator.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        **bedrock_emulator.connection_kwargs,
     )
     cache = BedrockCache()
     chain = create_cached_qa_chain(

@@ -161,10 +161,7 @@ def test_cache_stats_reach_langsmith(tracing_to: tuple[str, _Sink]) -> None:
     with BedrockEmulator(clock=ManualClock()) as emu:
         llm = ChatBedrockConverse(
             model=MODEL,
-            endpoint_url=emu.endpoint_url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
+            **emu.connection_kwargs,
         )
         middleware = BedrockCacheMiddleware()
         agent = create_agent(

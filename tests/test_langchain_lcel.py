@@ -25,10 +25,7 @@ Emulator = BedrockEmulator[ManualClock]
 def converse(emu: Emulator) -> ChatBedrockConverse:
     return ChatBedrockConverse(
         model=MODEL,
-        endpoint_url=emu.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        **emu.connection_kwargs,
     )
 
 

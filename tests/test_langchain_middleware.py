@@ -28,10 +28,7 @@ Emulator = BedrockEmulator[ManualClock]
 def converse(emu: Emulator, model: str = MODEL) -> ChatBedrockConverse:
     return ChatBedrockConverse(
         model=model,
-        endpoint_url=emu.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        **emu.connection_kwargs,
     )
 
 

@@ -138,10 +138,7 @@ def test_planned_requests_are_always_accepted(
     spec, messages, tool_count, mode = case
     llm = ChatBedrockConverse(
         model=spec.model_id,
-        endpoint_url=bedrock_emulator.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        **bedrock_emulator.connection_kwargs,
     )
     with_bedrock_cache(llm, BedrockCache())
     tools = TOOLS[:tool_count]

@@ -20,10 +20,7 @@ Emulator = BedrockEmulator[ManualClock]
 def cached(emu: Emulator) -> ChatBedrockConverse:
     llm = ChatBedrockConverse(
         model=MODEL,
-        endpoint_url=emu.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        **emu.connection_kwargs,
     )
     return with_bedrock_cache(llm, BedrockCache())
 

@@ -7,7 +7,6 @@ a token hit rate of at least 85% over the conversation."""
 from __future__ import annotations
 
 import itertools
-from typing import Any
 
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
 from integrations.langchain import support_bot
@@ -15,17 +14,8 @@ from integrations.langchain import support_bot
 Emulator = BedrockEmulator[ManualClock]
 
 
-def connection(emu: Emulator) -> dict[str, Any]:
-    return {
-        "region_name": "us-east-1",
-        "endpoint_url": emu.endpoint_url,
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": "testing",
-    }
-
-
 def test_ten_turns_read_system_and_history(bedrock_emulator: Emulator) -> None:
-    run = support_bot.run(connection(bedrock_emulator), caching=True)
+    run = support_bot.run(bedrock_emulator.connection_kwargs, caching=True)
     reports = run.reports
     assert len(reports) == len(bedrock_emulator.requests) == 10
     assert reports[0].usage.cache_read == 0
@@ -42,7 +32,7 @@ def test_ten_turns_read_system_and_history(bedrock_emulator: Emulator) -> None:
 
 
 def test_without_caching_nothing_is_read(bedrock_emulator: Emulator) -> None:
-    run = support_bot.run(connection(bedrock_emulator), caching=False)
+    run = support_bot.run(bedrock_emulator.connection_kwargs, caching=False)
     assert run.total is not None
     assert run.total.usage.cache_read == run.total.usage.cache_write == 0
     assert "cachePoint" not in str([r.request for r in bedrock_emulator.requests])

@@ -10,7 +10,6 @@ from llama_index.core.memory import ChatMemoryBuffer
 from bedrock_cache import default_table
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
 from integrations.llama_index import agent
-from integrations.shared import emulator_connection
 from llama_index_bedrock_cache import CachingBedrockConverse
 
 Emulator = BedrockEmulator[ManualClock]
@@ -18,7 +17,7 @@ MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 
 
 def test_function_agent_reads_tool_schemas_from_step_two(bedrock_emulator: Emulator) -> None:
-    run = agent.run(emulator_connection(bedrock_emulator), caching=True, emulator=bedrock_emulator)
+    run = agent.run(bedrock_emulator.connection_kwargs, caching=True, emulator=bedrock_emulator)
     requests = bedrock_emulator.requests
     assert len(requests) == len(run.reports) == 6
     assert all(r.error is None for r in requests)
@@ -45,9 +44,7 @@ REACT_REPLIES = [
 
 async def test_react_agent_reads_system_header_and_history(bedrock_emulator: Emulator) -> None:
     bedrock_emulator.script(REACT_REPLIES)
-    llm = CachingBedrockConverse(
-        model=MODEL, max_tokens=300, **emulator_connection(bedrock_emulator)
-    )
+    llm = CachingBedrockConverse(model=MODEL, max_tokens=300, **bedrock_emulator.connection_kwargs)
     react = ReActAgent(tools=agent.agent_tools(), llm=llm)
     memory = ChatMemoryBuffer.from_defaults(token_limit=100_000)
     await react.run("Where is my order A-1001?", memory=memory)

@@ -25,17 +25,8 @@ Emulator = BedrockEmulator[ManualClock]
 MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 
 
-def connection(emu: Emulator) -> dict[str, Any]:
-    return {
-        "region_name": "us-east-1",
-        "endpoint_url": emu.endpoint_url,
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": "testing",
-    }
-
-
 def test_questions_two_to_five_read_the_document(bedrock_emulator: Emulator) -> None:
-    run = doc_qa.run(connection(bedrock_emulator), caching=True)
+    run = doc_qa.run(bedrock_emulator.connection_kwargs, caching=True)
     requests = bedrock_emulator.requests
     assert len(requests) == len(DOC_QUESTIONS) == 5
     for record in requests:
@@ -52,7 +43,7 @@ def test_questions_two_to_five_read_the_document(bedrock_emulator: Emulator) -> 
 async def test_async_and_streaming_query_engine_read_the_document(
     bedrock_emulator: Emulator,
 ) -> None:
-    llm = CachingBedrockConverse(model=MODEL, **connection(bedrock_emulator))
+    llm = CachingBedrockConverse(model=MODEL, **bedrock_emulator.connection_kwargs)
     retriever = doc_qa.build_index().as_retriever(similarity_top_k=1)
     await cached_query_engine(retriever, llm).aquery(DOC_QUESTIONS[0])
     streaming = cached_query_engine(retriever, llm, streaming=True)
@@ -69,7 +60,7 @@ async def test_async_and_streaming_query_engine_read_the_document(
 def test_chat_engine_static_prompt_first_context_last(
     bedrock_emulator: Emulator, engine_class: Any
 ) -> None:
-    llm = CachingBedrockConverse(model=MODEL, **connection(bedrock_emulator))
+    llm = CachingBedrockConverse(model=MODEL, **bedrock_emulator.connection_kwargs)
     system_prompt = support_system_prompt(1_500)
     engine = engine_class.from_defaults(
         doc_qa.build_index().as_retriever(similarity_top_k=1),

@@ -34,13 +34,7 @@ PROMPT = SYSTEM + "\nHi"
 
 
 def connection(emu: BedrockEmulator[Any]) -> dict[str, Any]:
-    return {
-        "endpoint_url": emu.endpoint_url,
-        "region_name": "us-east-1",
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": "testing",
-        "max_retries": 1,
-    }
+    return {**emu.connection_kwargs, "max_retries": 1}
 
 
 class Collector(BaseEventHandler):

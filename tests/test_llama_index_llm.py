@@ -24,13 +24,7 @@ SYSTEM = support_system_prompt(2_000)
 
 
 def connection(emu: BedrockEmulator[Any]) -> dict[str, Any]:
-    return {
-        "endpoint_url": emu.endpoint_url,
-        "region_name": "us-east-1",
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": "testing",
-        "max_retries": 1,
-    }
+    return {**emu.connection_kwargs, "max_retries": 1}
 
 
 def conversation() -> list[ChatMessage]:

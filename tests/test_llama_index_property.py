@@ -146,10 +146,7 @@ def test_any_conversation_is_accepted_and_unchanged(
     snapshot = copy.deepcopy(messages)
     llm = CachingBedrockConverse(
         model=model,
-        endpoint_url=emulator.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        **emulator.connection_kwargs,
         max_retries=1,
     )
     seen = len(emulator.requests)

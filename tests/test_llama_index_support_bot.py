@@ -5,23 +5,13 @@ history from the cache from turn 2 on: at least 85% token hit rate over 10 turns
 from __future__ import annotations
 
 import itertools
-from typing import Any
 
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
 from integrations.llama_index import support_bot
 
 
-def connection(emu: BedrockEmulator[ManualClock]) -> dict[str, Any]:
-    return {
-        "region_name": "us-east-1",
-        "endpoint_url": emu.endpoint_url,
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": "testing",
-    }
-
-
 def test_ten_turns_hit_rate(bedrock_emulator: BedrockEmulator[ManualClock]) -> None:
-    run = support_bot.run(connection(bedrock_emulator), caching=True)
+    run = support_bot.run(bedrock_emulator.connection_kwargs, caching=True)
     reports = run.reports
     assert len(reports) == len(bedrock_emulator.requests) == 10
     assert reports[0].usage.cache_read == 0
@@ -36,6 +26,6 @@ def test_ten_turns_hit_rate(bedrock_emulator: BedrockEmulator[ManualClock]) -> N
 
 
 def test_without_caching_nothing_is_placed(bedrock_emulator: BedrockEmulator[ManualClock]) -> None:
-    run = support_bot.run(connection(bedrock_emulator), caching=False)
+    run = support_bot.run(bedrock_emulator.connection_kwargs, caching=False)
     assert run.total is not None and run.total.usage.cache_read == 0
     assert all("cachePoint" not in str(record.request) for record in bedrock_emulator.requests)

@@ -105,6 +105,18 @@ class BedrockEmulator(Generic[ClockT]):
         """``http://127.0.0.1:<port>``: pass it as ``endpoint_url`` to boto3 or a framework."""
         return self._server.url
 
+    @property
+    def connection_kwargs(self) -> dict[str, str]:
+        """``endpoint_url``, ``region_name`` and dummy credentials: the keyword arguments that
+        ``boto3.client("bedrock-runtime", ...)``, ``ChatBedrockConverse`` and ``BedrockConverse``
+        take to talk to this emulator."""
+        return {
+            "endpoint_url": self.endpoint_url,
+            "region_name": REGION,
+            "aws_access_key_id": DUMMY_CREDENTIALS["aws_access_key_id"],
+            "aws_secret_access_key": DUMMY_CREDENTIALS["aws_secret_access_key"],
+        }
+
     def client(self, **config: Any) -> Any:
         """A real boto3 ``bedrock-runtime`` client for this emulator (dummy credentials,
         us-east-1, no retries). ``config`` overrides fields of the botocore ``Config``."""
