@@ -13,16 +13,14 @@ import boto3
 from integrations.shared import (
     SUPPORT_QUESTIONS,
     AppRun,
-    cache_for,
     main_for,
     support_system_prompt,
 )
 
 
 def run(connection_kwargs: dict[str, Any], *, caching: bool, model: str) -> AppRun:
-    cache = cache_for(caching)
     result = AppRun("boto3 support bot", caching)
-    cache.add_listener(result.reports.append)
+    cache = result.cache
     client = cache.instrument(boto3.client("bedrock-runtime", **connection_kwargs))
     system = [{"text": support_system_prompt()}]
     messages: list[dict[str, Any]] = []
@@ -32,7 +30,6 @@ def run(connection_kwargs: dict[str, Any], *, caching: bool, model: str) -> AppR
             modelId=model, system=system, messages=messages, inferenceConfig={"maxTokens": 300}
         )
         messages.append(response["output"]["message"])
-    result.total = cache.stats.total()
     return result
 
 

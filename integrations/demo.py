@@ -30,9 +30,8 @@ def main() -> None:
         cached = run_once(module.run, real=args.real, caching=True, model=args.model)
         uncached = run_once(module.run, real=args.real, caching=False, model=args.model)
         print_side_by_side(cached, uncached)
-        if cached.total is not None and uncached.total is not None:
-            hit = cached.total.token_hit_rate
-            summary.append((cached.name, hit, uncached.total.cost, cached.total.cost))
+        hit = cached.total.token_hit_rate
+        summary.append((cached.name, hit, uncached.total.cost, cached.total.cost))
     print("\nSummary (cost in USD, same traffic with and without caching)")
     print(f"{'app':<32} {'hit rate':>9} {'without':>10} {'with':>10} {'change':>7}")
     for name, hit, before, after in summary:

@@ -150,17 +150,23 @@ def script_agent_replies(emulator: BedrockEmulator[Any]) -> None:
 
 @dataclass
 class AppRun:
-    """One app run: every call's report and the totals."""
+    """One app run: its BedrockCache, every call's report, and the totals.
+
+    ``caching=False`` records the same numbers but places no checkpoint.
+    """
 
     name: str
     caching: bool
     reports: list[CallReport] = field(default_factory=list)
-    total: StatsSnapshot | None = None
+    cache: BedrockCache = field(init=False)
 
+    def __post_init__(self) -> None:
+        self.cache = BedrockCache(None if self.caching else CachePolicy(max_checkpoints=0))
+        self.cache.add_listener(self.reports.append)
 
-def cache_for(caching: bool) -> BedrockCache:
-    """The BedrockCache of one run; ``caching=False`` records the same numbers, places nothing."""
-    return BedrockCache(None if caching else CachePolicy(max_checkpoints=0))
+    @property
+    def total(self) -> StatsSnapshot:
+        return self.cache.stats.total()
 
 
 AppRunner = Callable[..., AppRun]
@@ -195,12 +201,11 @@ def print_run(run: AppRun, out: Callable[[str], None] = print) -> None:
             f"{number:>4} {u.cache_read:>8,} {u.cache_write:>8,} {u.uncached_input:>9,} "
             f"{u.output:>7,} {report.cost.total:>10.5f}"
         )
-    if run.total is not None:
-        t = run.total
-        out(
-            f"total: token hit rate {t.token_hit_rate:.1%}, cost ${t.cost:.5f}, "
-            f"without caching ${t.cost_without_cache:.5f}, saved ${t.saved:.5f}"
-        )
+    t = run.total
+    out(
+        f"total: token hit rate {t.token_hit_rate:.1%}, cost ${t.cost:.5f}, "
+        f"without caching ${t.cost_without_cache:.5f}, saved ${t.saved:.5f}"
+    )
 
 
 def print_side_by_side(
@@ -209,10 +214,9 @@ def print_side_by_side(
     """Both runs of one app, then one comparison line."""
     print_run(cached, out)
     print_run(uncached, out)
-    if cached.total is not None and uncached.total is not None:
-        before, after = uncached.total.cost, cached.total.cost
-        change = (after - before) / before if before else 0.0
-        out(f"{cached.name}: ${before:.5f} -> ${after:.5f} ({change:+.0%}) with caching")
+    before, after = uncached.total.cost, cached.total.cost
+    change = (after - before) / before if before else 0.0
+    out(f"{cached.name}: ${before:.5f} -> ${after:.5f} ({change:+.0%}) with caching")
 
 
 def arguments(description: str) -> argparse.Namespace:

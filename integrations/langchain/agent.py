@@ -25,7 +25,6 @@ from integrations.shared import (
     AGENT_TOOLS,
     DEFAULT_MODEL,
     AppRun,
-    cache_for,
     main_for,
     script_agent_replies,
 )
@@ -49,9 +48,8 @@ def run(
     """Three agent turns in one thread; with ``emulator``, the model's tool calls are scripted."""
     if emulator is not None:
         script_agent_replies(emulator)
-    cache = cache_for(caching)
     result = AppRun(NAME, caching)
-    cache.add_listener(result.reports.append)
+    cache = result.cache
     llm = ChatBedrockConverse(model=model, max_tokens=500, **connection_kwargs)
     agent = create_agent(
         llm,
@@ -63,7 +61,6 @@ def run(
     config: Any = {"configurable": {"thread_id": f"agent-{caching}"}}
     for question in AGENT_QUESTIONS:
         agent.invoke({"messages": [HumanMessage(question)]}, config)
-    result.total = cache.stats.total()
     return result
 
 

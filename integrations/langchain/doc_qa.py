@@ -22,7 +22,6 @@ from integrations.shared import (
     DEFAULT_MODEL,
     DOC_QUESTIONS,
     AppRun,
-    cache_for,
     main_for,
 )
 from langchain_bedrock_cache import create_cached_qa_chain
@@ -45,16 +44,14 @@ def handbook_retriever() -> BaseRetriever:
 
 def run(connection_kwargs: dict[str, Any], *, caching: bool, model: str = DEFAULT_MODEL) -> AppRun:
     """Ask the five handbook questions; return every call's report."""
-    cache = cache_for(caching)
     result = AppRun(NAME, caching)
-    cache.add_listener(result.reports.append)
+    cache = result.cache
     llm = ChatBedrockConverse(model=model, max_tokens=300, **connection_kwargs)
     chain = create_cached_qa_chain(
         handbook_retriever(), llm, system_prompt=SYSTEM_PROMPT, cache=cache
     )
     for question in DOC_QUESTIONS:
         chain.invoke(question)
-    result.total = cache.stats.total()
     return result
 
 

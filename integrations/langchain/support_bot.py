@@ -20,7 +20,6 @@ from integrations.shared import (
     DEFAULT_MODEL,
     SUPPORT_QUESTIONS,
     AppRun,
-    cache_for,
     main_for,
     support_system_prompt,
 )
@@ -31,9 +30,8 @@ NAME = "LangChain support bot"
 
 def run(connection_kwargs: dict[str, Any], *, caching: bool, model: str = DEFAULT_MODEL) -> AppRun:
     """Ask the ten support questions in one conversation; return every call's report."""
-    cache = cache_for(caching)
     result = AppRun(NAME, caching)
-    cache.add_listener(result.reports.append)
+    cache = result.cache
     llm = ChatBedrockConverse(model=model, max_tokens=400, **connection_kwargs)
     agent = create_agent(
         llm,
@@ -45,7 +43,6 @@ def run(connection_kwargs: dict[str, Any], *, caching: bool, model: str = DEFAUL
     config: Any = {"configurable": {"thread_id": f"support-{caching}"}}
     for question in SUPPORT_QUESTIONS:
         agent.invoke({"messages": [HumanMessage(question)]}, config)
-    result.total = cache.stats.total()
     return result
 
 

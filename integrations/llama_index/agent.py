@@ -25,7 +25,6 @@ from integrations.shared import (
     AGENT_TOOLS,
     DEFAULT_MODEL,
     AppRun,
-    cache_for,
     main_for,
     script_agent_replies,
 )
@@ -58,13 +57,11 @@ def run(
     """Three agent turns in one conversation; with ``emulator``, tool calls are scripted."""
     if emulator is not None:
         script_agent_replies(emulator)
-    cache = cache_for(caching)
     result = AppRun(NAME, caching)
-    cache.add_listener(result.reports.append)
+    cache = result.cache
     llm = CachingBedrockConverse(model=model, max_tokens=500, cache=cache, **connection_kwargs)
     agent = FunctionAgent(tools=agent_tools(), llm=llm, system_prompt=AGENT_SYSTEM_PROMPT)
     asyncio.run(ask_all(agent, AGENT_QUESTIONS))
-    result.total = cache.stats.total()
     return result
 
 

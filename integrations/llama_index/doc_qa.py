@@ -23,7 +23,6 @@ from integrations.shared import (
     DEFAULT_MODEL,
     DOC_QUESTIONS,
     AppRun,
-    cache_for,
     main_for,
 )
 from llama_index_bedrock_cache import CachingBedrockConverse, cached_query_engine
@@ -68,14 +67,12 @@ def build_index() -> VectorStoreIndex:
 
 def run(connection_kwargs: dict[str, Any], *, caching: bool, model: str = DEFAULT_MODEL) -> AppRun:
     """Ask the five handbook questions; return every call's report."""
-    cache = cache_for(caching)
     result = AppRun(NAME, caching)
-    cache.add_listener(result.reports.append)
+    cache = result.cache
     llm = CachingBedrockConverse(model=model, max_tokens=300, cache=cache, **connection_kwargs)
     engine = cached_query_engine(build_index().as_retriever(similarity_top_k=1), llm)
     for question in DOC_QUESTIONS:
         engine.query(question)
-    result.total = cache.stats.total()
     return result
 
 

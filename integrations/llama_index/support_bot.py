@@ -18,7 +18,6 @@ from integrations.shared import (
     DEFAULT_MODEL,
     SUPPORT_QUESTIONS,
     AppRun,
-    cache_for,
     main_for,
     support_system_prompt,
 )
@@ -29,9 +28,8 @@ NAME = "LlamaIndex support bot"
 
 def run(connection_kwargs: dict[str, Any], *, caching: bool, model: str = DEFAULT_MODEL) -> AppRun:
     """Ask the ten support questions in one conversation; return every call's report."""
-    cache = cache_for(caching)
     result = AppRun(NAME, caching)
-    cache.add_listener(result.reports.append)
+    cache = result.cache
     llm = CachingBedrockConverse(model=model, max_tokens=400, cache=cache, **connection_kwargs)
     engine = SimpleChatEngine.from_defaults(
         llm=llm,
@@ -40,7 +38,6 @@ def run(connection_kwargs: dict[str, Any], *, caching: bool, model: str = DEFAUL
     )
     for question in SUPPORT_QUESTIONS:
         engine.chat(question)
-    result.total = cache.stats.total()
     return result
 
 
