@@ -109,14 +109,21 @@ class _LayoutBuilder:
         self.blocks: list[Block] = []
         self.checkpoints: list[ExistingCheckpoint] = []
         self.cumulative = 0
-        tool_config = request.get("toolConfig") or {}
-        seed = canonical_json({"toolChoice": tool_config.get("toolChoice")})
-        self.fingerprint = hashlib.sha256(seed.encode()).hexdigest()[:32]
+        self.fingerprint = ""
+
+    def _message_scope(self) -> str:
+        """What keys message blocks beyond their content: BEDROCK.md §8, a tool-choice or
+        thinking change invalidates the message entries only (tools and system stay readable)."""
+        tool_config = self.request.get("toolConfig") or {}
+        fields = self.request.get("additionalModelRequestFields") or {}
+        thinking = fields.get("thinking") if isinstance(fields, Mapping) else None
+        return canonical_json({"toolChoice": tool_config.get("toolChoice"), "thinking": thinking})
 
     def build(self) -> Layout:
         tool_config = self.request.get("toolConfig") or {}
         self._add_list("tools", -1, "tool", tool_config.get("tools") or [])
         self._add_list("system", -1, "system", self.request.get("system") or [])
+        self.fingerprint = _digest(self.fingerprint + "|messages|" + self._message_scope())
         for number, message in enumerate(self.request.get("messages") or []):
             self._add_list("messages", number, message.get("role", "user"), message["content"])
         model_id = str(self.request.get("modelId", ""))
@@ -148,8 +155,7 @@ class _LayoutBuilder:
         tokens = self.estimator.block_tokens(item)
         self.cumulative += tokens
         marker = f"{section}|{message}|{role}|{int(first)}|"
-        digest = hashlib.sha256((self.fingerprint + marker + canonical_json(item)).encode())
-        self.fingerprint = digest.hexdigest()[:32]
+        self.fingerprint = _digest(self.fingerprint + marker + canonical_json(item))
         kind = block_kind(item)
         doc_format = str(item["document"].get("format", "")) if kind == "document" else ""
         self.blocks.append(
@@ -167,6 +173,10 @@ class _LayoutBuilder:
                 document_format=doc_format,
             )
         )
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def cache_point(ttl: TTL | None = None) -> dict[str, Any]:
