@@ -14,10 +14,14 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Iterator, Mapping
-from typing import Any
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from ._session import BedrockCache, PreparedRequest, active_cache
 from ._usage import usage_from_converse, usage_from_stream_event
+
+if TYPE_CHECKING:  # the session imports this module; this one only names its types
+    from ._session import BedrockCache, PreparedRequest
 
 logger = logging.getLogger("bedrock_cache")
 
@@ -26,20 +30,42 @@ CONTEXT_KEY = "bedrock_cache"
 #: Key under which each response (and the stream's metadata event) carries its CallReport dict.
 RESPONSE_KEY = "bedrockCache"
 
-_defaults: weakref.WeakKeyDictionary[Any, BedrockCache | None] = weakref.WeakKeyDictionary()
+ACTIVE: ContextVar[BedrockCache | None] = ContextVar("bedrock_cache_active", default=None)
 
 
-def instrument_client(client: Any, cache: BedrockCache | None = None) -> Any:
+@dataclass
+class _Hook:
+    """What one instrumented client plans with."""
+
+    cache: BedrockCache | None
+    base_models: dict[str, str] = field(default_factory=dict)
+    """The framework's base model id for each profile ARN this client calls."""
+
+
+#: The one client registry: every instrumented boto3 client, by identity, while it lives.
+_hooks: weakref.WeakKeyDictionary[Any, _Hook] = weakref.WeakKeyDictionary()
+
+
+def instrument_client(
+    client: Any,
+    cache: BedrockCache | None = None,
+    *,
+    base_models: Mapping[str, str] | None = None,
+) -> Any:
     """Hook ``client`` once; ``cache`` plans all its calls (``None``: only within ``activate()``).
 
-    Re-instrumenting with ``cache=None`` keeps an earlier default cache.
+    Re-instrumenting with ``cache=None`` keeps an earlier default cache. ``base_models`` maps
+    application inference profile ARNs to the base model the framework was told about
+    (langchain-aws ``base_model_id``, LlamaIndex ``model``).
     """
-    events = client.meta.events
-    if client in _defaults:
-        if cache is not None:
-            _defaults[client] = cache
+    hints = {arn: base for arn, base in (base_models or {}).items() if arn and base}
+    hook = _hooks.get(client)
+    if hook is not None:
+        hook.cache = cache or hook.cache
+        hook.base_models.update(hints)
         return client
-    _defaults[client] = cache
+    _hooks[client] = _Hook(cache, hints)
+    events = client.meta.events
     ref = weakref.ref(client)
     for operation in OPERATIONS:
         events.register(
@@ -56,19 +82,29 @@ def instrument_client(client: Any, cache: BedrockCache | None = None) -> Any:
 
 
 def is_instrumented(client: Any) -> bool:
-    return client in _defaults
+    """``client`` has been hooked by :func:`instrument_client`."""
+    return client in _hooks
 
 
-def _cache_for(client: Any) -> BedrockCache | None:
-    return active_cache() or (_defaults.get(client) if client is not None else None)
+def client_cache(client: Any) -> BedrockCache | None:
+    """The cache ``client`` plans with outside ``activate()`` blocks, if any."""
+    hook = _hooks.get(client)
+    return hook.cache if hook is not None else None
+
+
+def active_cache() -> BedrockCache | None:
+    """The cache activated in this context, if any."""
+    return ACTIVE.get()
 
 
 def _before(client: Any, params: dict[str, Any], context: dict[str, Any]) -> None:
-    cache = _cache_for(client)
+    hook = _hooks.get(client) if client is not None else None
+    cache = active_cache() or (hook.cache if hook is not None else None)
     if cache is None:
         return
+    hint = hook.base_models.get(str(params.get("modelId"))) if hook is not None else None
     try:
-        prepared = cache.prepare(params)
+        prepared = cache.prepare(params, base_model_hint=hint)
     except Exception:
         logger.exception("bedrock_cache could not plan this request; sending it unchanged")
         return
@@ -94,7 +130,7 @@ def _record(
     entry: tuple[BedrockCache, PreparedRequest], usage: Any, target: dict[str, Any]
 ) -> None:
     cache, prepared = entry
-    report = cache.record(prepared.model.requested_id, usage, prepared.plan)
+    report = cache.record(prepared.model, usage, prepared.plan)
     target[RESPONSE_KEY] = report.as_dict()
 
 
