@@ -18,9 +18,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ._fallback import rejection_of, restore_body
 from ._usage import usage_from_converse, usage_from_stream_event
 
 if TYPE_CHECKING:  # the session imports this module; this one only names its types
+    from ._planner import Plan
     from ._session import BedrockCache, PreparedRequest
 
 logger = logging.getLogger("bedrock_cache")
@@ -40,6 +42,22 @@ class _Hook:
     cache: BedrockCache | None
     base_models: dict[str, str] = field(default_factory=dict)
     """The framework's base model id for each profile ARN this client calls."""
+
+
+@dataclass
+class _Call:
+    """One planned call, from its parameters to its response (in botocore's request context)."""
+
+    cache: BedrockCache
+    prepared: PreparedRequest
+    original: dict[str, Any]
+    """The parameters as the caller built them."""
+    resent: bool = False
+    """Bedrock rejected our checkpoints and the original went out instead."""
+
+    @property
+    def plan(self) -> Plan | None:
+        return None if self.resent else self.prepared.plan
 
 
 #: The one client registry: every instrumented boto3 client, by identity, while it lives.
@@ -72,6 +90,11 @@ def instrument_client(
             f"before-parameter-build.bedrock-runtime.{operation}",
             lambda params, context, ref=ref, **_: _before(ref(), params, context),
             unique_id=f"bedrock-cache-plan-{operation}",
+        )
+        events.register(
+            f"needs-retry.bedrock-runtime.{operation}",
+            _resend_unplanned,
+            unique_id=f"bedrock-cache-resend-{operation}",
         )
         events.register(
             f"after-call.bedrock-runtime.{operation}",
@@ -108,14 +131,43 @@ def _before(client: Any, params: dict[str, Any], context: dict[str, Any]) -> Non
     except Exception:
         logger.exception("bedrock_cache could not plan this request; sending it unchanged")
         return
+    context[CONTEXT_KEY] = _Call(cache, prepared, dict(params))
     params.clear()
     params.update(prepared.request)
-    context[CONTEXT_KEY] = (cache, prepared)
+
+
+def _resend_unplanned(
+    response: Any, request_dict: dict[str, Any], operation: Any, **_: Any
+) -> int | None:
+    """``needs-retry``: 0 (resend now) when Bedrock rejected the checkpoints we added; the next
+    attempt carries the caller's own request. ``None`` leaves the decision to botocore."""
+    call = request_dict.get("context", {}).get(CONTEXT_KEY)
+    if not isinstance(call, _Call) or call.resent or not call.prepared.plan.checkpoints:
+        return None
+    reason = rejection_of(response)
+    if reason is None:
+        return None
+    try:
+        restore_body(request_dict, operation, call.original)
+    except Exception:
+        logger.exception(
+            "bedrock_cache could not restore a rejected request; Bedrock's error stands"
+        )
+        return None
+    call.resent = True
+    if call.cache.resolver.reject(call.prepared.model, reason):
+        logger.warning(
+            "bedrock_cache: Bedrock rejected our checkpoints for %s (%s); the request was resent "
+            "without them and later requests avoid it. Update the model table entry.",
+            call.prepared.model.spec.model_id,
+            reason,
+        )
+    return 0
 
 
 def _after(parsed: dict[str, Any], context: Mapping[str, Any]) -> None:
-    entry: tuple[BedrockCache, PreparedRequest] | None = context.get(CONTEXT_KEY)
-    if entry is None:
+    entry = context.get(CONTEXT_KEY)
+    if not isinstance(entry, _Call):
         return
     try:
         if isinstance(parsed.get("usage"), Mapping):
@@ -126,18 +178,15 @@ def _after(parsed: dict[str, Any], context: Mapping[str, Any]) -> None:
         logger.exception("bedrock_cache could not record this response; the call is unaffected")
 
 
-def _record(
-    entry: tuple[BedrockCache, PreparedRequest], usage: Any, target: dict[str, Any]
-) -> None:
-    cache, prepared = entry
-    report = cache.record(prepared.model, usage, prepared.plan)
+def _record(call: _Call, usage: Any, target: dict[str, Any]) -> None:
+    report = call.cache.record(call.prepared.model, usage, call.plan)
     target[RESPONSE_KEY] = report.as_dict()
 
 
 class _StreamTap:
     """Passes a ConverseStream's events through; records usage from the final metadata event."""
 
-    def __init__(self, stream: Any, entry: tuple[BedrockCache, PreparedRequest]) -> None:
+    def __init__(self, stream: Any, entry: _Call) -> None:
         self._stream = stream
         self._entry = entry
 

@@ -19,15 +19,23 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Literal, TypeAlias
 
-from ._models import ModelTable, ResolvedModel, default_table, unknown_model_spec
+from ._models import (
+    ModelSpec,
+    ModelTable,
+    Position,
+    ResolvedModel,
+    default_table,
+    unknown_model_spec,
+)
 
 logger = logging.getLogger("bedrock_cache")
 
 #: What ``base_model=`` accepts: one base model id, a mapping ARN -> base model id, or a boto3
 #: ``bedrock`` control-plane client (its ``get_inference_profile`` names the model).
 BaseModel: TypeAlias = str | Mapping[str, str] | Any
-#: Why Bedrock rejected our checkpoints for a model: the ``ttl`` field, or the cachePoints.
-Rejection = Literal["ttl", "checkpoints"]
+#: What Bedrock refused of our checkpoints for a model: the ``ttl`` field, a cachePoint in the
+#: tools, one at a position, or (when the message does not say) any cachePoint.
+Rejection: TypeAlias = Literal["ttl", "tools", "checkpoints"] | Position
 
 _BEDROCK_ARN = re.compile(r"^arn:aws[\w-]*:bedrock:[\w-]*:\d*:(?P<kind>[\w-]+)/")
 _NAMING_ARNS = frozenset({"foundation-model", "inference-profile"})
@@ -107,23 +115,22 @@ class ModelResolver:
             return resolved
         return self._with_rejections(resolved)
 
-    def reject(self, model: ResolvedModel, reason: Rejection) -> None:
-        """Bedrock rejected our checkpoints for this model: stop sending what it refused (the
-        ``ttl`` field, or any checkpoint) on later requests."""
+    def reject(self, model: ResolvedModel, reason: Rejection) -> bool:
+        """Bedrock rejected our checkpoints for this model: stop sending what it refused on later
+        requests. ``False`` if that was already known."""
+        key = model.spec.model_id
         with self._lock:
-            self._rejected.put(model.spec.model_id, reason)
+            known: frozenset[Rejection] = self._rejected.get(key, frozenset())
+            self._rejected.put(key, known | {reason})
+        return reason not in known
 
     def _with_rejections(self, resolved: ResolvedModel) -> ResolvedModel:
         with self._lock:
-            reason = self._rejected.get(resolved.spec.model_id)
-        if reason is None:
-            return resolved
+            reasons: frozenset[Rejection] = self._rejected.get(resolved.spec.model_id, frozenset())
         spec = resolved.spec
-        if reason == "ttl":
-            spec = replace(spec, ttls=spec.ttls[:1])
-        else:
-            spec = replace(spec, supports_caching=False, note="Bedrock rejected its checkpoints")
-        return replace(resolved, spec=spec)
+        for reason in reasons:
+            spec = _without(spec, reason)
+        return resolved if spec is resolved.spec else replace(resolved, spec=spec)
 
     def _base_for(self, arn: str) -> str | None:
         base_model = self.base_model
@@ -147,6 +154,17 @@ class ModelResolver:
                 return
             self._warned.put(model_id, True)
         logger.warning("bedrock_cache: %s", note)
+
+
+def _without(spec: ModelSpec, reason: Rejection) -> ModelSpec:
+    """``spec`` corrected by what Bedrock refused."""
+    if reason == "ttl":  # the planner sends a ttl field only for a TTL other than the default
+        return replace(spec, ttls=spec.ttls[:1])
+    if reason == "tools":
+        return replace(spec, tools_cacheable=False)
+    if reason == "checkpoints":
+        return replace(spec, supports_caching=False, note="Bedrock rejected its checkpoints")
+    return replace(spec, rejected_positions=spec.rejected_positions | {reason})
 
 
 def _profile_model(client: Any, arn: str) -> str | None:
