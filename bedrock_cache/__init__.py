@@ -25,8 +25,10 @@ from ._rules import CheckpointRuleError, check_request, entry_checkpoints
 from ._session import BedrockCache, CallReport, PreparedRequest, active_cache, record_call
 from ._tokens import CountTokensEstimator, DefaultEstimator, TokenEstimator, block_tokens
 from ._usage import (
+    RECENT_CALLS,
     CacheStats,
     CacheUsage,
+    CallRecord,
     StatsSnapshot,
     usage_from_converse,
     usage_from_langchain,
@@ -35,6 +37,7 @@ from ._usage import (
 )
 
 __all__ = [
+    "RECENT_CALLS",
     "RESPONSE_KEY",
     "TTL",
     "BedrockCache",
@@ -42,6 +45,7 @@ __all__ = [
     "CachePolicy",
     "CacheStats",
     "CacheUsage",
+    "CallRecord",
     "CallReport",
     "CheckpointRuleError",
     "Cost",

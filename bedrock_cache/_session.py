@@ -18,7 +18,7 @@ from ._pricing import Cost, cost_of
 from ._resolve import BaseModel, ModelResolver
 from ._reuse import ReuseTracker
 from ._tokens import DefaultEstimator, TokenEstimator
-from ._usage import CacheStats, CacheUsage
+from ._usage import RECENT_CALLS, CacheStats, CacheUsage
 
 logger = logging.getLogger("bedrock_cache")
 
@@ -71,6 +71,8 @@ class BedrockCache:
         estimator: token counter for planning; the offline default if omitted.
         tracker: reuse history; a fresh bounded one if omitted.
         clock: seconds for the reuse history (``time.monotonic`` by default).
+        recent: how many calls :attr:`stats` keeps in detail (``stats.recent()``); totals
+            always cover every call.
     """
 
     def __init__(
@@ -82,6 +84,7 @@ class BedrockCache:
         estimator: TokenEstimator | None = None,
         tracker: ReuseTracker | None = None,
         clock: Callable[[], float] = time.monotonic,
+        recent: int = RECENT_CALLS,
     ) -> None:
         if policy is not None and not isinstance(policy, CachePolicy):
             raise TypeError("policy must be a bedrock_cache.CachePolicy")
@@ -90,7 +93,7 @@ class BedrockCache:
         self.resolver = ModelResolver(self.table, base_model)
         self.estimator: TokenEstimator = estimator or DefaultEstimator()
         self.tracker = tracker or ReuseTracker()
-        self.stats = CacheStats()
+        self.stats = CacheStats(recent)
         self._clock = clock
         self._listeners: list[ReportListener] = []
         self._lock = threading.Lock()

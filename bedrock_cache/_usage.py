@@ -6,6 +6,7 @@ Bedrock's own arithmetic: total input = inputTokens + cacheReadInputTokens + cac
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -131,6 +132,20 @@ def usage_from_llama_index(response: Any) -> CacheUsage | None:
     )
 
 
+#: Calls whose detail :class:`CacheStats` keeps by default (totals are kept for every call).
+RECENT_CALLS = 1000
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One counted call, as kept in :meth:`CacheStats.recent`."""
+
+    model_id: str
+    usage: CacheUsage
+    cost: float
+    cost_without_cache: float
+
+
 @dataclass
 class _Tally:
     usage: CacheUsage = field(default_factory=CacheUsage)
@@ -177,11 +192,18 @@ class StatsSnapshot:
 
 
 class CacheStats:
-    """Aggregates usage per model and overall; safe under threads and asyncio (one lock)."""
+    """Aggregates usage per model and overall; safe under threads and asyncio (one lock).
 
-    def __init__(self) -> None:
+    Totals cover every call ever recorded; the detail of the last ``recent`` calls is kept in
+    :meth:`recent` (older detail is dropped, so memory stays flat in long-running apps).
+    """
+
+    def __init__(self, recent: int = RECENT_CALLS) -> None:
+        if isinstance(recent, bool) or not isinstance(recent, int) or recent < 0:
+            raise ValueError(f"recent must be a whole number of calls, 0 or more, not {recent!r}")
         self._lock = threading.Lock()
         self._by_model: dict[str, _Tally] = {}
+        self._recent: deque[CallRecord] = deque(maxlen=recent)
 
     def record(
         self,
@@ -198,6 +220,12 @@ class CacheStats:
             tally.requests_with_read += usage.cache_read > 0
             tally.cost += cost
             tally.cost_without_cache += cost_without_cache
+            self._recent.append(CallRecord(model_id, usage, cost, cost_without_cache))
+
+    def recent(self) -> list[CallRecord]:
+        """The last calls recorded, oldest first (at most ``recent`` of them)."""
+        with self._lock:
+            return list(self._recent)
 
     def total(self) -> StatsSnapshot:
         with self._lock:
@@ -221,6 +249,7 @@ class CacheStats:
     def reset(self) -> None:
         with self._lock:
             self._by_model.clear()
+            self._recent.clear()
 
 
 def _snapshot(tallies: list[_Tally]) -> StatsSnapshot:

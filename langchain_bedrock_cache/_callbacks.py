@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
@@ -17,6 +18,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 
 from bedrock_cache import (
+    RECENT_CALLS,
     CacheStats,
     CallReport,
     ModelResolver,
@@ -26,6 +28,9 @@ from bedrock_cache import (
 )
 
 logger = logging.getLogger("bedrock_cache")
+
+#: Runs started but not yet ended that are remembered; only runs that never end are dropped.
+IN_FLIGHT = 65_536
 
 
 class BedrockCacheCallbackHandler(BaseCallbackHandler):
@@ -37,24 +42,34 @@ class BedrockCacheCallbackHandler(BaseCallbackHandler):
 
     Attributes:
         stats: the aggregate (:class:`bedrock_cache.CacheStats`, per model and overall).
-        runs: each counted run's :class:`bedrock_cache.CallReport`, by LangChain run id.
+        runs: the last ``recent`` counted runs' :class:`bedrock_cache.CallReport`, by LangChain
+            run id, oldest first (totals in :attr:`stats` cover every run).
 
     Args:
         table: the model table for prices (the default table if omitted).
         base_model: the model behind application inference profile ARNs, as for
             :class:`bedrock_cache.BedrockCache`; a run's own ``base_model_id`` comes first.
+        recent: how many runs :attr:`runs` (and ``stats.recent()``) keep in detail.
     """
 
     run_inline = True
     raise_error = False
 
-    def __init__(self, *, table: ModelTable | None = None, base_model: Any = None) -> None:
+    def __init__(
+        self,
+        *,
+        table: ModelTable | None = None,
+        base_model: Any = None,
+        recent: int = RECENT_CALLS,
+    ) -> None:
+        self.stats = CacheStats(recent)
         self.resolver = ModelResolver(table, base_model)
         self.table = self.resolver.table
         self.base_model = base_model
-        self.stats = CacheStats()
-        self.runs: dict[UUID, CallReport] = {}
-        self._models: dict[UUID, str] = {}
+        self.runs: OrderedDict[UUID, CallReport] = OrderedDict()
+        self._recent = recent
+        self._counted = 0
+        self._models: OrderedDict[UUID, str] = OrderedDict()
         self._lock = threading.Lock()
 
     def on_chat_model_start(
@@ -73,6 +88,7 @@ class BedrockCacheCallbackHandler(BaseCallbackHandler):
         if isinstance(model, str) and model:
             with self._lock:
                 self._models[run_id] = model
+                _trim(self._models, IN_FLIGHT)
 
     def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
         with self._lock:
@@ -84,7 +100,9 @@ class BedrockCacheCallbackHandler(BaseCallbackHandler):
             return
         if report is not None:
             with self._lock:
+                self._counted += 1
                 self.runs[run_id] = report
+                _trim(self.runs, self._recent)
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         with self._lock:
@@ -112,13 +130,19 @@ class BedrockCacheCallbackHandler(BaseCallbackHandler):
         with self._lock:
             self.runs.clear()
             self._models.clear()
+            self._counted = 0
         self.stats.reset()
 
     def summary(self) -> str:
         """Readable totals: runs counted, tokens by kind, hit rates, dollars spent and saved."""
         with self._lock:
-            count = len(self.runs)
+            count = self._counted
         return f"Bedrock prompt cache, {count} LLM runs -- {self.stats.summary()}"
 
     def __str__(self) -> str:
         return self.summary()
+
+
+def _trim(runs: OrderedDict[UUID, Any], limit: int) -> None:
+    while len(runs) > limit:
+        runs.popitem(last=False)

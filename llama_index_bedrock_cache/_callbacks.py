@@ -8,6 +8,8 @@ from typing import Any
 from llama_index.core.callbacks import CBEventType, EventPayload
 from llama_index.core.callbacks.base_handler import BaseCallbackHandler
 
+from bedrock_cache import RECENT_CALLS
+
 from ._recorder import RecorderViews, UsageRecorder
 
 logger = logging.getLogger("llama_index_bedrock_cache")
@@ -18,12 +20,13 @@ class BedrockCacheCallbackHandler(RecorderViews, BaseCallbackHandler):
 
     Unlike LlamaIndex's ``TokenCountingHandler``, which drops Bedrock's cache fields, this
     reads them from each LLM end event (``CallbackManager([BedrockCacheCallbackHandler()])``).
-    Each Bedrock call is counted once; streams from their final chunk.
+    Each Bedrock call is counted once; streams from their final chunk. ``recent``: how many calls
+    :attr:`reports` keep in detail (totals in :attr:`stats` cover every call).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, recent: int = RECENT_CALLS) -> None:
         super().__init__(event_starts_to_ignore=[], event_ends_to_ignore=[])
-        self._recorder = UsageRecorder()
+        self._recorder = UsageRecorder(recent=recent)
 
     def on_event_start(
         self,
@@ -47,13 +50,15 @@ class BedrockCacheCallbackHandler(RecorderViews, BaseCallbackHandler):
         event_id: str = "",
         **kwargs: Any,
     ) -> None:
-        if event_type != CBEventType.LLM or not payload:
+        if event_type != CBEventType.LLM:
             return
-        response = payload.get(EventPayload.RESPONSE) or payload.get(EventPayload.COMPLETION)
-        if response is None:
-            return
+        found = payload or {}
+        response = found.get(EventPayload.RESPONSE) or found.get(EventPayload.COMPLETION)
         try:
-            self._recorder.record(response, event_id)
+            if response is None:  # an error ends the event with an exception payload
+                self._recorder.forget(event_id)
+            else:
+                self._recorder.record(response, event_id)
         except Exception:
             logger.exception("bedrock_cache callback failed; the LLM call is unaffected")
 

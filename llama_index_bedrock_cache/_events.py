@@ -8,6 +8,7 @@ from typing import Any, Self
 from llama_index.core.bridge.pydantic import PrivateAttr
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
+from llama_index.core.instrumentation.events.exception import ExceptionEvent
 from llama_index.core.instrumentation.events.llm import (
     LLMChatEndEvent,
     LLMChatStartEvent,
@@ -15,6 +16,9 @@ from llama_index.core.instrumentation.events.llm import (
     LLMCompletionStartEvent,
 )
 from llama_index_instrumentation import get_dispatcher, root_dispatcher
+from llama_index_instrumentation.events.span import SpanDropEvent
+
+from bedrock_cache import RECENT_CALLS
 
 from ._recorder import RecorderViews, UsageRecorder
 
@@ -55,8 +59,13 @@ class BedrockCacheEventHandler(RecorderViews, BaseEventHandler):
 
     emit_events: bool = True
     """Dispatch a :class:`BedrockCacheEvent` after each counted call."""
+    recent: int = RECENT_CALLS
+    """How many calls :attr:`reports` keep in detail (totals in :attr:`stats` cover every call)."""
 
-    _recorder: UsageRecorder = PrivateAttr(default_factory=UsageRecorder)
+    _recorder: UsageRecorder = PrivateAttr()
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._recorder = UsageRecorder(recent=self.recent)
 
     @classmethod
     def class_name(cls) -> str:
@@ -83,6 +92,9 @@ class BedrockCacheEventHandler(RecorderViews, BaseEventHandler):
     def _handle(self, event: BaseEvent) -> None:
         if isinstance(event, LLMChatStartEvent | LLMCompletionStartEvent):
             self._recorder.remember_model(event.span_id, event.model_dict)
+            return
+        if isinstance(event, ExceptionEvent | SpanDropEvent):
+            self._recorder.forget(event.span_id)
             return
         if not isinstance(event, LLMChatEndEvent | LLMCompletionEndEvent):
             return
