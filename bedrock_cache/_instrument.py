@@ -11,7 +11,6 @@ out as the user built it.
 
 from __future__ import annotations
 
-import logging
 import weakref
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
@@ -19,13 +18,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ._fallback import rejection_of, restore_body
+from ._faults import fault
 from ._usage import usage_from_converse, usage_from_stream_event
 
 if TYPE_CHECKING:  # the session imports this module; this one only names its types
     from ._planner import Plan
     from ._session import BedrockCache, PreparedRequest
-
-logger = logging.getLogger("bedrock_cache")
 
 OPERATIONS = ("Converse", "ConverseStream")
 CONTEXT_KEY = "bedrock_cache"
@@ -128,8 +126,8 @@ def _before(client: Any, params: dict[str, Any], context: dict[str, Any]) -> Non
     hint = hook.base_models.get(str(params.get("modelId"))) if hook is not None else None
     try:
         prepared = cache.prepare(params, base_model_hint=hint)
-    except Exception:
-        logger.exception("bedrock_cache could not plan this request; sending it unchanged")
+    except Exception as exc:
+        fault("could not plan a request; it was sent as built", exc)
         return
     context[CONTEXT_KEY] = _Call(cache, prepared, dict(params))
     params.clear()
@@ -149,18 +147,14 @@ def _resend_unplanned(
         return None
     try:
         restore_body(request_dict, operation, call.original)
-    except Exception:
-        logger.exception(
-            "bedrock_cache could not restore a rejected request; Bedrock's error stands"
-        )
+    except Exception as exc:
+        fault("could not restore a request Bedrock rejected; its error stands", exc)
         return None
     call.resent = True
     if call.cache.resolver.reject(call.prepared.model, reason):
-        logger.warning(
-            "bedrock_cache: Bedrock rejected our checkpoints for %s (%s); the request was resent "
-            "without them and later requests avoid it. Update the model table entry.",
-            call.prepared.model.spec.model_id,
-            reason,
+        fault(
+            f"Bedrock rejected our checkpoints for {call.prepared.model.spec.model_id} ({reason}); "
+            "the request was resent as built and later requests avoid it. Update the model table"
         )
     return 0
 
@@ -174,8 +168,8 @@ def _after(parsed: dict[str, Any], context: Mapping[str, Any]) -> None:
             _record(entry, usage_from_converse(parsed["usage"]), parsed)
         elif "stream" in parsed:
             parsed["stream"] = _StreamTap(parsed["stream"], entry)
-    except Exception:
-        logger.exception("bedrock_cache could not record this response; the call is unaffected")
+    except Exception as exc:
+        fault("could not record a response; the call is unaffected", exc)
 
 
 def _record(call: _Call, usage: Any, target: dict[str, Any]) -> None:
@@ -196,8 +190,8 @@ class _StreamTap:
                 usage = usage_from_stream_event(event)
                 if usage is not None:
                     _record(self._entry, usage, event["metadata"])
-            except Exception:
-                logger.exception("bedrock_cache could not record this stream's usage")
+            except Exception as exc:
+                fault("could not record a stream's usage; the stream is unaffected", exc)
             yield event
 
     def __getattr__(self, name: str) -> Any:

@@ -11,7 +11,6 @@ per model id.
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
 from collections import OrderedDict
@@ -19,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Literal, TypeAlias
 
+from ._faults import fault
 from ._models import (
     ModelSpec,
     ModelTable,
@@ -27,8 +27,6 @@ from ._models import (
     default_table,
     unknown_model_spec,
 )
-
-logger = logging.getLogger("bedrock_cache")
 
 #: What ``base_model=`` accepts: one base model id, a mapping ARN -> base model id, or a boto3
 #: ``bedrock`` control-plane client (its ``get_inference_profile`` names the model).
@@ -153,7 +151,7 @@ class ModelResolver:
             if model_id in self._warned:
                 return
             self._warned.put(model_id, True)
-        logger.warning("bedrock_cache: %s", note)
+        fault(note)
 
 
 def _without(spec: ModelSpec, reason: Rejection) -> ModelSpec:
@@ -173,11 +171,6 @@ def _profile_model(client: Any, arn: str) -> str | None:
         profile = client.get_inference_profile(inferenceProfileIdentifier=arn)
         model_arn = str(profile["models"][0]["modelArn"])
     except Exception as exc:
-        logger.warning(
-            "bedrock_cache could not look up %s with get_inference_profile (%s); its requests go "
-            "out without checkpoints",
-            arn,
-            type(exc).__name__,
-        )
+        fault(f"get_inference_profile failed for {arn}; its requests go out as built", exc)
         return None
     return model_arn.rsplit("/", 1)[-1]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -10,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from ._faults import fault
 from ._instrument import ACTIVE, active_cache, instrument_client
 from ._layout import Block, Layout, with_checkpoints
 from ._models import ModelTable, ResolvedModel, default_table
@@ -19,8 +19,6 @@ from ._resolve import BaseModel, ModelResolver
 from ._reuse import ReuseTracker
 from ._tokens import DefaultEstimator, TokenEstimator
 from ._usage import RECENT_CALLS, CacheStats, CacheUsage
-
-logger = logging.getLogger("bedrock_cache")
 
 __all__ = ["BedrockCache", "CallReport", "PreparedRequest", "active_cache", "record_call"]
 
@@ -139,8 +137,8 @@ class BedrockCache:
         for listener in listeners:
             try:
                 listener(report)
-            except Exception:
-                logger.exception("bedrock_cache report listener failed; the call is unaffected")
+            except Exception as exc:
+                fault("a report listener failed; the call is unaffected", exc)
         return report
 
     def add_listener(self, listener: ReportListener) -> None:

@@ -6,7 +6,6 @@ and with or without this package's planning: it reads the usage LangChain alread
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -26,8 +25,7 @@ from bedrock_cache import (
     record_call,
     usage_from_langchain,
 )
-
-logger = logging.getLogger("bedrock_cache")
+from bedrock_cache._faults import fault
 
 #: Runs started but not yet ended that are remembered; only runs that never end are dropped.
 IN_FLIGHT = 65_536
@@ -95,8 +93,8 @@ class BedrockCacheCallbackHandler(BaseCallbackHandler):
             started_model = self._models.pop(run_id, None)
         try:
             report = self._count(response, started_model)
-        except Exception:
-            logger.exception("bedrock_cache could not count this run's usage; it is unaffected")
+        except Exception as exc:
+            fault("could not count a LangChain run's usage; the run is unaffected", exc)
             return
         if report is not None:
             with self._lock:

@@ -7,8 +7,6 @@ call inside ``cache.activate()``; the core plans the final Converse request ther
 
 from __future__ import annotations
 
-import logging
-import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal, TypeAlias
@@ -25,10 +23,9 @@ from langchain_core.messages import AIMessage
 
 from bedrock_cache import RESPONSE_KEY, BedrockCache, CacheStats
 from bedrock_cache import instrument_client as _instrument_client
+from bedrock_cache._faults import fault, warn_user
 
 from ._models import base_models_of, bedrock_converse_model, cache_from
-
-logger = logging.getLogger("bedrock_cache")
 
 UnsupportedModelBehavior: TypeAlias = Literal["ignore", "warn", "raise"]
 #: Key of the LangSmith run metadata entry that carries a model call's cache report.
@@ -101,8 +98,8 @@ class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
         """Hook the model's client (idempotent) and plan with this cache inside the block."""
         try:
             _instrument_client(model.client, None, base_models=base_models_of(model))
-        except Exception:
-            logger.exception("bedrock_cache could not hook the model's client; calling uncached")
+        except Exception as exc:
+            fault("could not hook a model's client; calling it uncached", exc)
             yield
             return
         with self.cache.activate():
@@ -127,7 +124,7 @@ class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
         if self.unsupported_model_behavior == "raise":
             raise ValueError(message)
         if self.unsupported_model_behavior == "warn":
-            warnings.warn(message, stacklevel=4)
+            warn_user(message)
         return None
 
 
@@ -142,8 +139,8 @@ def _annotate_trace(result: ModelCallResult[Any]) -> None:
         run = get_current_run_tree()
         if run is not None:
             run.add_metadata({METADATA_KEY: report})
-    except Exception:
-        logger.exception("bedrock_cache could not annotate the trace; the call is unaffected")
+    except Exception as exc:
+        fault("could not annotate the trace; the call is unaffected", exc)
 
 
 def _report_of(result: ModelCallResult[Any]) -> dict[str, Any] | None:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from llama_index.core.callbacks import CBEventType, EventPayload
 from llama_index.core.callbacks.base_handler import BaseCallbackHandler
 
 from bedrock_cache import RECENT_CALLS
+from bedrock_cache._faults import fault
 
 from ._recorder import RecorderViews, UsageRecorder
-
-logger = logging.getLogger("llama_index_bedrock_cache")
 
 
 class BedrockCacheCallbackHandler(RecorderViews, BaseCallbackHandler):
@@ -39,8 +37,8 @@ class BedrockCacheCallbackHandler(RecorderViews, BaseCallbackHandler):
         if event_type == CBEventType.LLM and payload:
             try:
                 self._recorder.remember_model(event_id, payload.get(EventPayload.SERIALIZED))
-            except Exception:
-                logger.exception("bedrock_cache callback failed; the LLM call is unaffected")
+            except Exception as exc:
+                fault("the LlamaIndex callback handler failed; the LLM call is unaffected", exc)
         return event_id
 
     def on_event_end(
@@ -59,8 +57,8 @@ class BedrockCacheCallbackHandler(RecorderViews, BaseCallbackHandler):
                 self._recorder.forget(event_id)
             else:
                 self._recorder.record(response, event_id)
-        except Exception:
-            logger.exception("bedrock_cache callback failed; the LLM call is unaffected")
+        except Exception as exc:
+            fault("the LlamaIndex callback handler failed; the LLM call is unaffected", exc)
 
     def start_trace(self, trace_id: str | None = None) -> None:
         return None

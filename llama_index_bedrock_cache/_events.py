@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Self
 
 from llama_index.core.bridge.pydantic import PrivateAttr
@@ -19,10 +18,10 @@ from llama_index_instrumentation import get_dispatcher, root_dispatcher
 from llama_index_instrumentation.events.span import SpanDropEvent
 
 from bedrock_cache import RECENT_CALLS
+from bedrock_cache._faults import fault
 
 from ._recorder import RecorderViews, UsageRecorder
 
-logger = logging.getLogger("llama_index_bedrock_cache")
 dispatcher = get_dispatcher(__name__)
 
 #: Prefix of the span tags set on the LLM call's span, e.g. ``bedrock_cache.cache_read_tokens``.
@@ -86,8 +85,8 @@ class BedrockCacheEventHandler(RecorderViews, BaseEventHandler):
     def handle(self, event: BaseEvent, **kwargs: Any) -> None:
         try:
             self._handle(event)
-        except Exception:
-            logger.exception("bedrock_cache event handler failed; the LLM call is unaffected")
+        except Exception as exc:
+            fault("the LlamaIndex event handler failed; the LLM call is unaffected", exc)
 
     def _handle(self, event: BaseEvent) -> None:
         if isinstance(event, LLMChatStartEvent | LLMCompletionStartEvent):

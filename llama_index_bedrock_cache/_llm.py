@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import fields
 from typing import Any, TypeVar
 
@@ -11,8 +10,7 @@ from llama_index.llms.bedrock_converse import BedrockConverse
 from llama_index.llms.bedrock_converse import utils as _converse_utils
 
 from bedrock_cache import BedrockCache, CachePolicy, client_cache, instrument_client
-
-logger = logging.getLogger("llama_index_bedrock_cache")
+from bedrock_cache._faults import fault
 
 #: Keyword arguments of :class:`bedrock_cache.CachePolicy`, accepted by the wrapper and helper.
 POLICY_OPTIONS = frozenset(f.name for f in fields(CachePolicy))
@@ -95,7 +93,7 @@ def _make_cache(cache: BedrockCache | None, policy: dict[str, Any]) -> BedrockCa
 
 def _warn_if_unplanned_async(llm: Any) -> None:
     if getattr(_converse_utils, "HAS_AIOBOTO3", False):
-        logger.warning(
+        fault(
             "aioboto3 is installed, so BedrockConverse's async methods use aioboto3 clients that "
             "bedrock-prompt-cache does not instrument: achat/astream_chat go out unplanned. "
             "Uninstall aioboto3 to plan them through the instrumented sync client in threads."
