@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Literal, TypeAlias
 
+from ._config import check_table
 from ._faults import fault
 from ._models import (
     ModelSpec,
@@ -89,6 +90,7 @@ class ModelResolver:
 
     def __init__(self, table: ModelTable | None = None, base_model: BaseModel = None) -> None:
         check_base_model(base_model)
+        check_table(table)
         self.table = table or default_table()
         self.base_model = base_model
         self._lock = threading.Lock()

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from ._config import check_callable, check_instance, check_policy, check_table
+from ._config import policy_from as _policy_from
 from ._faults import fault
 from ._instrument import ACTIVE, active_cache, instrument_client
 from ._layout import Block, Layout, with_checkpoints
@@ -84,8 +86,15 @@ class BedrockCache:
         clock: Callable[[], float] = time.monotonic,
         recent: int = RECENT_CALLS,
     ) -> None:
-        if policy is not None and not isinstance(policy, CachePolicy):
-            raise TypeError("policy must be a bedrock_cache.CachePolicy")
+        check_policy(policy)
+        check_table(table)
+        check_instance("tracker", tracker, ReuseTracker, "a bedrock_cache.ReuseTracker")
+        check_callable("clock", clock, "a function returning seconds, e.g. time.monotonic")
+        if estimator is not None and not callable(getattr(estimator, "block_tokens", None)):
+            raise TypeError(
+                "estimator must have a block_tokens(block) method, e.g. DefaultEstimator() or "
+                f"CountTokensEstimator(client), not {type(estimator).__name__}"
+            )
         self.policy = policy or CachePolicy()
         self.table = table or default_table()
         self.resolver = ModelResolver(self.table, base_model)
@@ -174,6 +183,22 @@ def record_call(
     cost = cost_of(usage, model)
     stats.record(model.requested_id, usage, cost=cost.total, cost_without_cache=cost.without_cache)
     return CallReport(model.requested_id, usage, cost, plan)
+
+
+def cache_from(cache: Any, options: Mapping[str, Any]) -> BedrockCache:
+    """An adapter's cache: ``cache`` as given, or a new one from CachePolicy ``options``."""
+    if cache is not None and options:
+        raise TypeError(
+            "pass either cache=BedrockCache(CachePolicy(...)) or CachePolicy options as keywords "
+            f"({', '.join(sorted(options))}), not both"
+        )
+    if cache is None:
+        return BedrockCache(_policy_from(options))
+    if isinstance(cache, CachePolicy):
+        raise TypeError("cache must be a BedrockCache: write BedrockCache(CachePolicy(...))")
+    check_instance("cache", cache, BedrockCache, "a bedrock_cache.BedrockCache")
+    result: BedrockCache = cache
+    return result
 
 
 def _boundaries(layout: Layout) -> list[tuple[str, str | None]]:

@@ -200,7 +200,10 @@ class CacheStats:
 
     def __init__(self, recent: int = RECENT_CALLS) -> None:
         if isinstance(recent, bool) or not isinstance(recent, int) or recent < 0:
-            raise ValueError(f"recent must be a whole number of calls, 0 or more, not {recent!r}")
+            raise ValueError(
+                f"recent must be a whole number of calls to keep in detail (0 or more, e.g. "
+                f"1000), not {recent!r}"
+            )
         self._lock = threading.Lock()
         self._by_model: dict[str, _Tally] = {}
         self._recent: deque[CallRecord] = deque(maxlen=recent)

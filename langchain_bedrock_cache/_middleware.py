@@ -58,7 +58,10 @@ class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
         **policy: Any,
     ) -> None:
         if unsupported_model_behavior not in ("ignore", "warn", "raise"):
-            raise ValueError("unsupported_model_behavior must be 'ignore', 'warn' or 'raise'")
+            raise ValueError(
+                "unsupported_model_behavior must be 'ignore', 'warn' or 'raise', not "
+                f"{unsupported_model_behavior!r}"
+            )
         self.cache = cache_from(cache, policy)
         self.unsupported_model_behavior = unsupported_model_behavior
 

@@ -7,7 +7,8 @@ from typing import Any
 from langchain_aws import ChatBedrockConverse
 from langchain_core.runnables import RunnableBinding
 
-from bedrock_cache import BedrockCache, CachePolicy
+from bedrock_cache import BedrockCache
+from bedrock_cache._session import cache_from as _core_cache_from
 
 
 def bedrock_converse_model(model: Any) -> ChatBedrockConverse | None:
@@ -31,10 +32,4 @@ def base_models_of(model: ChatBedrockConverse) -> dict[str, str]:
 
 def cache_from(cache: BedrockCache | None, policy: dict[str, Any]) -> BedrockCache:
     """``cache`` as given, or a new one with ``CachePolicy(**policy)``; not both."""
-    if cache is not None and policy:
-        raise TypeError("pass either a BedrockCache or CachePolicy keyword arguments, not both")
-    if cache is not None:
-        if not isinstance(cache, BedrockCache):
-            raise TypeError("cache must be a bedrock_cache.BedrockCache")
-        return cache
-    return BedrockCache(CachePolicy(**policy))
+    return _core_cache_from(cache, policy)
