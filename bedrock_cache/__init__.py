@@ -17,6 +17,7 @@ from ._models import (
     default_table,
     resolve_model,
 )
+from ._outcomes import Outcome, outcome_of
 from ._planner import CachePolicy, Plan, PlannedCheckpoint, plan_checkpoints
 from ._pricing import Cost, Workload, cost_of, estimate
 from ._resolve import ModelResolver
@@ -56,6 +57,7 @@ __all__ = [
     "ModelResolver",
     "ModelSpec",
     "ModelTable",
+    "Outcome",
     "Plan",
     "PlannedCheckpoint",
     "PreparedRequest",
@@ -77,6 +79,7 @@ __all__ = [
     "estimate",
     "instrument_client",
     "is_instrumented",
+    "outcome_of",
     "plan_checkpoints",
     "record_call",
     "resolve_model",

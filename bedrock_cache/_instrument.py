@@ -17,8 +17,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from botocore.eventstream import EventStream
+from botocore.validate import ParamValidator
+
 from ._fallback import rejection_of, restore_body
 from ._faults import fault
+from ._outcomes import error_code, outcome_of, outcome_of_code
 from ._usage import usage_from_converse, usage_from_stream_event
 
 if TYPE_CHECKING:  # the session imports this module; this one only names its types
@@ -52,6 +56,10 @@ class _Call:
     """The parameters as the caller built them."""
     resent: bool = False
     """Bedrock rejected our checkpoints and the original went out instead."""
+    usage_seen: bool = False
+    """The stream's usage has been recorded (kept here, so copies of the stream share it)."""
+    cut: bool = False
+    """The stream has been counted as cut."""
 
     @property
     def plan(self) -> Plan | None:
@@ -86,7 +94,7 @@ def instrument_client(
     for operation in OPERATIONS:
         events.register(
             f"before-parameter-build.bedrock-runtime.{operation}",
-            lambda params, context, ref=ref, **_: _before(ref(), params, context),
+            lambda params, context, model, ref=ref, **_: _before(ref(), params, context, model),
             unique_id=f"bedrock-cache-plan-{operation}",
         )
         events.register(
@@ -98,6 +106,11 @@ def instrument_client(
             f"after-call.bedrock-runtime.{operation}",
             lambda parsed, context, **_: _after(parsed, context),
             unique_id=f"bedrock-cache-record-{operation}",
+        )
+        events.register(
+            f"after-call-error.bedrock-runtime.{operation}",
+            lambda exception, context, **_: _after_error(exception, context),
+            unique_id=f"bedrock-cache-record-error-{operation}",
         )
     return client
 
@@ -118,10 +131,10 @@ def active_cache() -> BedrockCache | None:
     return ACTIVE.get()
 
 
-def _before(client: Any, params: dict[str, Any], context: dict[str, Any]) -> None:
+def _before(client: Any, params: dict[str, Any], context: dict[str, Any], operation: Any) -> None:
     hook = _hooks.get(client) if client is not None else None
     cache = active_cache() or (hook.cache if hook is not None else None)
-    if cache is None:
+    if cache is None or _invalid(params, operation):
         return
     hint = hook.base_models.get(str(params.get("modelId"))) if hook is not None else None
     try:
@@ -132,6 +145,16 @@ def _before(client: Any, params: dict[str, Any], context: dict[str, Any]) -> Non
     context[CONTEXT_KEY] = _Call(cache, prepared, dict(params))
     params.clear()
     params.update(prepared.request)
+
+
+def _invalid(params: Mapping[str, Any], operation: Any) -> bool:
+    """The caller's own request fails botocore's validation: send it as built, so the error
+    names the caller's own block indexes (not ones shifted by our checkpoints)."""
+    try:
+        return bool(ParamValidator().validate(params, operation.input_shape).has_errors())
+    except Exception as exc:
+        fault("could not validate a request; it was planned anyway", exc)
+        return False
 
 
 def _resend_unplanned(
@@ -164,12 +187,25 @@ def _after(parsed: dict[str, Any], context: Mapping[str, Any]) -> None:
     if not isinstance(entry, _Call):
         return
     try:
-        if isinstance(parsed.get("usage"), Mapping):
+        code = error_code(parsed)
+        if code is not None:
+            entry.cache.record_outcome(entry.prepared.model, outcome_of_code(code))
+        elif isinstance(parsed.get("usage"), Mapping):
             _record(entry, usage_from_converse(parsed["usage"]), parsed)
-        elif "stream" in parsed:
-            parsed["stream"] = _StreamTap(parsed["stream"], entry)
+        elif isinstance(parsed.get("stream"), EventStream):
+            parsed["stream"] = TappedEventStream(parsed["stream"], entry)
     except Exception as exc:
         fault("could not record a response; the call is unaffected", exc)
+
+
+def _after_error(exception: BaseException, context: Mapping[str, Any]) -> None:
+    """A call that raised before Bedrock answered (a timeout, a dropped connection)."""
+    entry = context.get(CONTEXT_KEY)
+    if isinstance(entry, _Call):
+        try:
+            entry.cache.record_outcome(entry.prepared.model, outcome_of(exception))
+        except Exception as exc:
+            fault("could not record a failed call; the call is unaffected", exc)
 
 
 def _record(call: _Call, usage: Any, target: dict[str, Any]) -> None:
@@ -177,22 +213,43 @@ def _record(call: _Call, usage: Any, target: dict[str, Any]) -> None:
     target[RESPONSE_KEY] = report.as_dict()
 
 
-class _StreamTap:
-    """Passes a ConverseStream's events through; records usage from the final metadata event."""
+class TappedEventStream(EventStream):  # type: ignore[misc]
+    """A ConverseStream's own ``EventStream`` (same body, same events, same type) that records
+    the call once: its usage from the ``metadata`` event, and ``cut`` if it breaks off (an error
+    event, a dropped connection) or is closed before that event."""
 
-    def __init__(self, stream: Any, entry: _Call) -> None:
-        self._stream = stream
-        self._entry = entry
+    def __init__(self, stream: EventStream, call: _Call) -> None:
+        self.__dict__.update(stream.__dict__)  # share its body and event generator: nothing re-read
+        self._call = call
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        for event in self._stream:
-            try:
-                usage = usage_from_stream_event(event)
-                if usage is not None:
-                    _record(self._entry, usage, event["metadata"])
-            except Exception as exc:
-                fault("could not record a stream's usage; the stream is unaffected", exc)
-            yield event
+        try:
+            for event in super().__iter__():
+                self._observe(event)
+                yield event
+        except Exception:
+            self._mark_cut()
+            raise
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
+    def close(self) -> None:
+        super().close()
+        if not self._call.usage_seen:
+            self._mark_cut()
+
+    def _observe(self, event: dict[str, Any]) -> None:
+        try:
+            usage = usage_from_stream_event(event)
+            if usage is not None and not self._call.usage_seen:
+                self._call.usage_seen = True
+                _record(self._call, usage, event["metadata"])
+        except Exception as exc:
+            fault("could not record a stream's usage; the stream is unaffected", exc)
+
+    def _mark_cut(self) -> None:
+        if self._call.cut:
+            return
+        self._call.cut = True
+        try:
+            self._call.cache.record_outcome(self._call.prepared.model, "cut")
+        except Exception as exc:
+            fault("could not record a cut stream; the stream is unaffected", exc)

@@ -15,6 +15,7 @@ from ._faults import fault
 from ._instrument import ACTIVE, active_cache, instrument_client
 from ._layout import Block, Layout, with_checkpoints
 from ._models import ModelTable, ResolvedModel, default_table
+from ._outcomes import Outcome
 from ._planner import CachePolicy, Plan, plan_checkpoints
 from ._pricing import Cost, cost_of
 from ._resolve import BaseModel, ModelResolver
@@ -149,6 +150,12 @@ class BedrockCache:
             except Exception as exc:
                 fault("a report listener failed; the call is unaffected", exc)
         return report
+
+    def record_outcome(self, model: str | ResolvedModel, outcome: Outcome) -> None:
+        """Count a call that did not end well (``failed``, ``throttled``, ``timed_out``,
+        ``cut``) in :attr:`stats`."""
+        resolved = self.resolve(model) if isinstance(model, str) else model
+        self.stats.record_outcome(resolved.requested_id, outcome)
 
     def add_listener(self, listener: ReportListener) -> None:
         """Call ``listener(report)`` after every recorded call (telemetry, logs, reports)."""

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from ._outcomes import OUTCOMES, Outcome
+
 
 @dataclass(frozen=True)
 class CacheUsage:
@@ -144,6 +146,8 @@ class CallRecord:
     usage: CacheUsage
     cost: float
     cost_without_cache: float
+    outcome: Outcome | None = None
+    """How the call ended if not well (``failed``, ``throttled``, ``timed_out``, ``cut``)."""
 
 
 @dataclass
@@ -153,6 +157,7 @@ class _Tally:
     requests_with_read: int = 0
     cost: float = 0.0
     cost_without_cache: float = 0.0
+    ended: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
 
 
 @dataclass(frozen=True)
@@ -161,9 +166,24 @@ class StatsSnapshot:
 
     usage: CacheUsage
     requests: int
+    """Calls whose usage Bedrock reported (and billed)."""
     requests_with_read: int
     cost: float
     cost_without_cache: float
+    failed: int = 0
+    """Calls that ended in an error other than the ones below (not billed when rejected)."""
+    throttled: int = 0
+    """Calls Bedrock refused for rate or quota (not billed)."""
+    timed_out: int = 0
+    """Calls that got no answer in time (Bedrock may bill what it processed; usage unknown)."""
+    cut: int = 0
+    """Streams that broke off after they started; their usage is in the totals when Bedrock
+    reported it before the break."""
+
+    @property
+    def unfinished(self) -> int:
+        """Calls that did not end well: failed + throttled + timed out + cut."""
+        return self.failed + self.throttled + self.timed_out + self.cut
 
     @property
     def token_hit_rate(self) -> float:
@@ -188,6 +208,10 @@ class StatsSnapshot:
             "cost_usd": round(self.cost, 6),
             "cost_without_cache_usd": round(self.cost_without_cache, 6),
             "saved_usd": round(self.saved, 6),
+            "failed": self.failed,
+            "throttled": self.throttled,
+            "timed_out": self.timed_out,
+            "cut": self.cut,
         }
 
 
@@ -224,6 +248,15 @@ class CacheStats:
             tally.cost += cost
             tally.cost_without_cache += cost_without_cache
             self._recent.append(CallRecord(model_id, usage, cost, cost_without_cache))
+
+    def record_outcome(self, model_id: str, outcome: Outcome) -> None:
+        """Count a call that ended badly (its usage, if any, is recorded with :meth:`record`)."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
+        with self._lock:
+            tally = self._by_model.setdefault(model_id, _Tally())
+            tally.ended[outcome] += 1
+            self._recent.append(CallRecord(model_id, CacheUsage(), 0.0, 0.0, outcome))
 
     def recent(self) -> list[CallRecord]:
         """The last calls recorded, oldest first (at most ``recent`` of them)."""
@@ -265,6 +298,7 @@ def _snapshot(tallies: list[_Tally]) -> StatsSnapshot:
         requests_with_read=sum(t.requests_with_read for t in tallies),
         cost=sum(t.cost for t in tallies),
         cost_without_cache=sum(t.cost_without_cache for t in tallies),
+        **{outcome: sum(t.ended[outcome] for t in tallies) for outcome in OUTCOMES},
     )
 
 
@@ -275,5 +309,10 @@ def _summary_line(label: str, snap: StatsSnapshot) -> str:
         f"{u.cache_write:,} (1h {u.cache_write_1h:,}) / uncached {u.uncached_input:,} / output "
         f"{u.output:,} tokens; token hit rate {snap.token_hit_rate:.1%}, request hit rate "
         f"{snap.request_hit_rate:.1%}; cost ${snap.cost:.4f} vs ${snap.cost_without_cache:.4f} "
-        f"without caching (saved ${snap.saved:.4f})"
+        f"without caching (saved ${snap.saved:.4f})" + _unfinished(snap)
     )
+
+
+def _unfinished(snap: StatsSnapshot) -> str:
+    counts = [f"{getattr(snap, o)} {o.replace('_', ' ')}" for o in OUTCOMES if getattr(snap, o)]
+    return f"; not completed: {', '.join(counts)}" if counts else ""

@@ -22,6 +22,7 @@ from bedrock_cache import (
     CallReport,
     ModelResolver,
     ModelTable,
+    outcome_of,
     record_call,
     usage_from_langchain,
 )
@@ -104,7 +105,11 @@ class BedrockCacheCallbackHandler(BaseCallbackHandler):
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         with self._lock:
-            self._models.pop(run_id, None)
+            model = self._models.pop(run_id, None)
+        try:
+            self.stats.record_outcome(model or "unknown", outcome_of(error))
+        except Exception as exc:
+            fault("could not count a failed LangChain run; the run is unaffected", exc)
 
     def _count(self, response: LLMResult, started_model: str | None) -> CallReport | None:
         report: CallReport | None = None

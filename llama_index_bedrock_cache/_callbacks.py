@@ -53,8 +53,9 @@ class BedrockCacheCallbackHandler(RecorderViews, BaseCallbackHandler):
         found = payload or {}
         response = found.get(EventPayload.RESPONSE) or found.get(EventPayload.COMPLETION)
         try:
+            error = found.get(EventPayload.EXCEPTION)
             if response is None:  # an error ends the event with an exception payload
-                self._recorder.forget(event_id)
+                self._recorder.fail(event_id, error if error is not None else "failed")
             else:
                 self._recorder.record(response, event_id)
         except Exception as exc:

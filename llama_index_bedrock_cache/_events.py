@@ -92,8 +92,11 @@ class BedrockCacheEventHandler(RecorderViews, BaseEventHandler):
         if isinstance(event, LLMChatStartEvent | LLMCompletionStartEvent):
             self._recorder.remember_model(event.span_id, event.model_dict)
             return
-        if isinstance(event, ExceptionEvent | SpanDropEvent):
-            self._recorder.forget(event.span_id)
+        if isinstance(event, ExceptionEvent):
+            self._recorder.fail(event.span_id, event.exception)
+            return
+        if isinstance(event, SpanDropEvent):
+            self._recorder.fail(event.span_id, event.err_str)
             return
         if not isinstance(event, LLMChatEndEvent | LLMCompletionEndEvent):
             return

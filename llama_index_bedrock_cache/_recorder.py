@@ -14,9 +14,11 @@ from bedrock_cache import (
     CallReport,
     ModelResolver,
     ModelTable,
+    outcome_of,
     record_call,
     usage_from_llama_index,
 )
+from bedrock_cache._outcomes import outcome_of_text
 
 _SEEN = 1024
 #: Calls started but not yet ended whose model is remembered; only calls that never end (an
@@ -52,10 +54,14 @@ class UsageRecorder:
             while len(self._models) > IN_FLIGHT:
                 self._models.popitem(last=False)
 
-    def forget(self, key: str | None) -> None:
-        """The call ended without a response (an error, a dropped span): release its state."""
+    def fail(self, key: str | None, error: BaseException | str) -> None:
+        """The call ended in ``error``, without a response: count how, release its state."""
         with self._lock:
-            self._models.pop(key or "", None)
+            model = self._models.pop(key or "", None)
+        if model is None:  # not a call this recorder saw start (or counted already)
+            return
+        outcome = outcome_of_text(error) if isinstance(error, str) else outcome_of(error)
+        self.stats.record_outcome(model, outcome)
 
     def record(self, response: Any, key: str | None = None) -> dict[str, Any] | None:
         """Price and count ``response``; its report dict, or ``None`` (no usage, or seen)."""
