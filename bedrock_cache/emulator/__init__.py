@@ -15,13 +15,14 @@ from ._cache import CacheOutcome, CheckpointOutcome, PromptCache
 from ._clock import Clock, ManualClock, WallClock
 from ._emulator import BedrockEmulator
 from ._replies import Reply, SimulatedLatency
-from ._service import RecordedRequest
+from ._service import EmulatorTotals, RecordedRequest
 
 __all__ = [
     "BedrockEmulator",
     "CacheOutcome",
     "CheckpointOutcome",
     "Clock",
+    "EmulatorTotals",
     "ManualClock",
     "PromptCache",
     "RecordedRequest",
