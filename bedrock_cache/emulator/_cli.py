@@ -102,6 +102,7 @@ def environment_lines(endpoint_url: str) -> list[str]:
         f"export AWS_ENDPOINT_URL_BEDROCK_RUNTIME={endpoint_url}",
         f"export AWS_ENDPOINT_URL_BEDROCK={endpoint_url}",
         f"export AWS_REGION={REGION}",
+        f"export AWS_DEFAULT_REGION={REGION}",  # the name boto3 reads
         f"export AWS_ACCESS_KEY_ID={DUMMY_CREDENTIALS['aws_access_key_id']}",
         f"export AWS_SECRET_ACCESS_KEY={DUMMY_CREDENTIALS['aws_secret_access_key']}",
     ]
