@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bedrock_cache.emulator import BedrockEmulator, ManualClock
+from bedrock_cache.emulator import BedrockEmulator, ManualClock, SimulatedLatency
 
 
 @pytest.mark.parametrize(
@@ -69,3 +69,8 @@ def test_a_fault_for_one_operation_spares_the_others(
     assert client.converse(**request)["stopReason"] == "end_turn"
     with pytest.raises(client.exceptions.ServiceUnavailableException):
         client.converse_stream(**request)
+
+
+def test_simulated_latency_takes_no_negative_milliseconds() -> None:
+    with pytest.raises(ValueError, match="per_uncached_token_ms must be milliseconds"):
+        SimulatedLatency(per_uncached_token_ms=-1)

@@ -132,6 +132,12 @@ def test_framing_headers_that_lie_are_answered_not_dropped(bedrock_emulator: Emu
         assert says in answer["message"], header
 
 
+def test_requests_http_itself_refuses_still_get_the_aws_shape(bedrock_emulator: Emulator) -> None:
+    status, headers, answer = raw_request(bedrock_emulator, "BREW /model/x/converse HTTP/1.1\n")
+    assert (status, error_code(headers)) == (501, "UnknownOperationException")
+    assert "BREW" in answer["message"]
+
+
 def test_a_chunked_body_is_read_like_any_other(bedrock_emulator: Emulator) -> None:
     body = json.dumps({"messages": hello()["messages"]}).encode()
     chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)

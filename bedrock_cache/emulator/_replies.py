@@ -131,6 +131,12 @@ class SimulatedLatency:
     per_uncached_token_ms: float = 0.0
     per_output_token_ms: float = 0.0
 
+    def __post_init__(self) -> None:
+        for name in ("base_ms", "per_uncached_token_ms", "per_output_token_ms"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ValueError(f"{name} must be milliseconds, 0 or more; got {value!r}")
+
     def seconds(self, uncached_tokens: int, output_tokens: int) -> float:
         total_ms = (
             self.base_ms

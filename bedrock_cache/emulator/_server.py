@@ -199,6 +199,13 @@ class _Handler(BaseHTTPRequestHandler):
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.wfile.write(raw)
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # http.server's own refusals (bad request line, unsupported method, oversize headers)
+        # get the AWS JSON shape too, instead of an HTML page.
+        name = "UnknownOperationException" if code == 501 else "ValidationException"
+        text = message or self.responses.get(code, ("Bad request",))[0]
+        self._send_error(EmulatedError(name, text, code), close=True)
+
     def _send_error(self, exc: EmulatedError, *, close: bool = False) -> None:
         if close:
             self.close_connection = True
