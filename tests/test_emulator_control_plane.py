@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from bedrock_cache import resolve_model
+from bedrock_cache import BedrockCache, resolve_model
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
 
 Emulator = BedrockEmulator[ManualClock]
@@ -149,3 +149,18 @@ def test_the_model_table_resolves_a_profile_through_the_emulators_control_plane(
         inferenceProfileName="resolved", modelSource={"copyFrom": foundation(NOVA)}
     )["inferenceProfileArn"]
     assert resolve_model(arn, client=control).spec.model_id == NOVA
+
+
+def test_the_plugin_plans_a_profile_arn_through_the_emulators_control_plane(
+    bedrock_emulator: Emulator,
+) -> None:
+    control = bedrock_emulator.control_client()
+    arn = control.create_inference_profile(
+        inferenceProfileName="planned", modelSource={"copyFrom": foundation(SONNET)}
+    )["inferenceProfileArn"]
+    client = BedrockCache(base_model=control).instrument(bedrock_emulator.client())
+    request = {"system": [{"text": POLICY}], "messages": cached_request(arn)["messages"]}
+    first = client.converse(modelId=arn, **request)["usage"]
+    second = client.converse(modelId=arn, **request)["usage"]
+    assert first["cacheWriteInputTokens"] > 0
+    assert second["cacheReadInputTokens"] == first["cacheWriteInputTokens"]
