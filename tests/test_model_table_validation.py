@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_cache import ModelSpec, ModelTable, Prices
+from bedrock_cache import ModelSpec, ModelSpecError, ModelTable, Prices
 
 GOOD = 'ids = ["acme.model-v1:0"]\nfamily = "claude"\nmin_tokens = 1024\n'
 PRICES = "prices = { input = 1.0, output = 5.0, cache_read = 0.1, cache_write_5m = 1.25 }\n"
@@ -41,7 +41,7 @@ def load(tmp_path: Path, entry: str) -> None:
 def test_a_wrong_field_names_file_model_field_and_fix(
     tmp_path: Path, line: str, field: str, advice: str
 ) -> None:
-    with pytest.raises(ValueError) as raised:
+    with pytest.raises(ModelSpecError) as raised:
         load(tmp_path, f"[[models]]\n{GOOD}{line}\n{PRICES}")
     message = str(raised.value)
     assert "my_models.toml" in message and "'acme.model-v1:0'" in message
@@ -59,24 +59,24 @@ def test_a_wrong_field_names_file_model_field_and_fix(
     ],
 )
 def test_prices_are_checked(tmp_path: Path, prices: str, says: str) -> None:
-    with pytest.raises(ValueError) as raised:
+    with pytest.raises(ModelSpecError) as raised:
         load(tmp_path, f"[[models]]\n{GOOD}{prices}\n")
     assert says in str(raised.value)
 
 
 def test_unknown_family_and_missing_ids_are_explained(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="did you mean 'claude'"):
+    with pytest.raises(ModelSpecError, match="did you mean 'claude'"):
         load(tmp_path, f'[[models]]\nids = ["acme.x"]\nfamily = "cluade"\n{PRICES}')
-    with pytest.raises(ValueError, match=r"entry 1 needs ids = \["):
+    with pytest.raises(ModelSpecError, match=r"entry 1 needs ids = \["):
         load(tmp_path, f'[[models]]\nfamily = "claude"\n{PRICES}')
-    with pytest.raises(ValueError, match=r"\[families\.claude\].*max_checkpoint"):
+    with pytest.raises(ModelSpecError, match=r"\[families\.claude\].*max_checkpoint"):
         load(tmp_path, "[families.claude]\nmax_checkpoint = 2\n")
 
 
 def test_unreadable_files_are_explained(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="no such model-table file"):
+    with pytest.raises(ModelSpecError, match="no such model-table file"):
         ModelTable.shipped().load(tmp_path / "missing.toml")
-    with pytest.raises(ValueError, match="not valid TOML"):
+    with pytest.raises(ModelSpecError, match="not valid TOML"):
         load(tmp_path, "[[models]\n")
 
 
@@ -85,7 +85,7 @@ def test_a_valid_file_loads_and_the_table_is_untouched_by_a_bad_one(tmp_path: Pa
     before = len(table.models())
     bad = tmp_path / "bad.toml"
     bad.write_text(f"[[models]]\n{GOOD}{PRICES}[[models]]\n{GOOD}max_checkpoints = 5\n{PRICES}")
-    with pytest.raises(ValueError, match="max_checkpoints"):
+    with pytest.raises(ModelSpecError, match="max_checkpoints"):
         table.load(bad)
     assert len(table.models()) == before, "nothing of a rejected file is applied"
     good = tmp_path / "good.toml"
@@ -95,7 +95,7 @@ def test_a_valid_file_loads_and_the_table_is_untouched_by_a_bad_one(tmp_path: Pa
 
 
 def test_specs_built_in_code_are_checked_too() -> None:
-    with pytest.raises(ValueError, match="'max_checkpoints' is 5"):
+    with pytest.raises(ModelSpecError, match="'max_checkpoints' is 5"):
         ModelSpec(
             model_id="acme.x",
             family="claude",
@@ -110,5 +110,5 @@ def test_specs_built_in_code_are_checked_too() -> None:
             rejected_positions=frozenset(),
             prices=Prices(input=1.0, output=2.0),
         )
-    with pytest.raises(ValueError, match="did you mean 'min_tokens'"):
+    with pytest.raises(ModelSpecError, match="did you mean 'min_tokens'"):
         ModelTable.shipped().override("anthropic.claude-sonnet-4-6", min_token=10)
