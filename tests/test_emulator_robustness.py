@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
 
@@ -260,3 +262,96 @@ def test_many_clients_at_once_are_all_answered(bedrock_emulator: Emulator) -> No
     for thread in threads:
         thread.join()
     assert errors == [] and bedrock_emulator.totals.requests == 32
+
+
+def status_of(emu: Emulator, path: str, body: dict[str, Any]) -> int:
+    """The HTTP status the emulator answers a JSON POST with."""
+    raw = json.dumps(body).encode()
+    head = post(path, raw, f"Content-Length: {len(raw)}", "Connection: close")
+    port = int(emu.endpoint_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head.replace("\n", "\r\n").encode() + b"\r\n" + raw)
+        return int(sock.recv(64).split()[1])
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+BLOCK = st.one_of(
+    st.fixed_dictionaries({"text": JSON}),
+    st.fixed_dictionaries({"cachePoint": JSON}),
+    st.fixed_dictionaries({"toolSpec": JSON}),
+    st.fixed_dictionaries({"toolChoice": JSON}),
+    st.fixed_dictionaries({"role": JSON, "content": st.lists(JSON, max_size=3)}),
+    JSON,
+)
+SCHEMA = st.dictionaries(
+    st.sampled_from(["type", "properties", "required", "enum", "minimum", "minItems", "$ref"]),
+    JSON,
+    max_size=4,
+)
+TOOL = st.fixed_dictionaries(
+    {
+        "toolSpec": st.fixed_dictionaries(
+            {
+                "name": st.sampled_from(["a", "b"]),
+                "inputSchema": st.fixed_dictionaries({"json": SCHEMA}),
+            }
+        )
+    }
+)
+CHOICE = st.sampled_from([{"any": {}}, {"auto": {}}, {"tool": {"name": "a"}}, {"tool": "a"}]) | JSON
+TOOL_CONFIG = st.fixed_dictionaries(
+    {"tools": st.lists(TOOL | BLOCK, max_size=3), "toolChoice": CHOICE}
+)
+MESSAGE = st.fixed_dictionaries(
+    {
+        "role": st.sampled_from(["user", "assistant"]) | JSON,
+        "content": st.lists(BLOCK, max_size=3) | JSON,
+    }
+)
+BODY = st.fixed_dictionaries(
+    {},
+    optional={
+        "messages": st.just(hello()["messages"]) | st.lists(MESSAGE | BLOCK, max_size=3) | JSON,
+        "system": st.just([{"text": "Policy."}]) | st.lists(BLOCK, max_size=3) | JSON,
+        "toolConfig": TOOL_CONFIG | JSON,
+        "inferenceConfig": st.fixed_dictionaries({"maxTokens": JSON}) | JSON,
+        "additionalModelRequestFields": JSON,
+    },
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=BODY, operation=st.sampled_from(["converse", "converse-stream", "count-tokens"]))
+def test_any_json_body_gets_an_answer_never_a_server_error(
+    bedrock_emulator: Emulator, body: dict[str, Any], operation: str
+) -> None:
+    if operation == "count-tokens":
+        body = {"input": {"converse": body}}
+    assert status_of(bedrock_emulator, f"/model/{SONNET}/{operation}", body) in (200, 400), body
+
+
+PROFILE_BODY = st.fixed_dictionaries(
+    {},
+    optional={
+        "inferenceProfileName": st.text(max_size=8) | JSON,
+        "modelSource": st.fixed_dictionaries({"copyFrom": st.text(max_size=8) | JSON}) | JSON,
+    },
+)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=PROFILE_BODY)
+def test_any_control_plane_body_gets_an_answer_never_a_server_error(
+    bedrock_emulator: Emulator, body: dict[str, Any]
+) -> None:
+    assert status_of(bedrock_emulator, "/inference-profiles", body) in (201, 400), body

@@ -64,7 +64,8 @@ class InferenceProfiles:
     def _create(self, call: Call) -> Response:
         body = json_body(call.body)
         name = body.get("inferenceProfileName")
-        source = (body.get("modelSource") or {}).get("copyFrom")
+        model_source = body.get("modelSource")
+        source = model_source.get("copyFrom") if isinstance(model_source, dict) else None
         if not isinstance(name, str) or not _NAME.match(name) or len(name) > 64:
             raise validation("inferenceProfileName must be 1-64 letters, digits, spaces, - or _")
         if not isinstance(source, str) or not _SOURCE.match(source):

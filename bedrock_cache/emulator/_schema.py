@@ -45,7 +45,7 @@ def _instance(schema: Mapping[str, Any], root: Mapping[str, Any], depth: int) ->
     if kind == "array":
         items = schema.get("items")
         item: Mapping[str, Any] = items if isinstance(items, Mapping) else {}
-        count = int(schema.get("minItems", 0))
+        count = _whole(schema.get("minItems"))
         return (
             [_instance(item, root, depth + 1) for _ in range(count)] if depth < _MAX_DEPTH else []
         )
@@ -84,11 +84,20 @@ def _object(schema: Mapping[str, Any], root: Mapping[str, Any], depth: int) -> d
 
 def _scalar(kind: str, schema: Mapping[str, Any]) -> Any:
     if kind == "string":
-        return _FORMATS.get(str(schema.get("format")), "x" * int(schema.get("minLength", 0)))
+        return _FORMATS.get(str(schema.get("format")), "x" * _whole(schema.get("minLength")))
     if kind in ("integer", "number"):
         low = schema.get("minimum", schema.get("exclusiveMinimum"))
-        value = 0 if low is None else low + (1 if "exclusiveMinimum" in schema else 0)
+        if not isinstance(low, int | float) or isinstance(low, bool):
+            return 0
+        value = low + (1 if "exclusiveMinimum" in schema else 0)
         return int(value) if kind == "integer" else value
     if kind == "boolean":
         return False
     return None
+
+
+def _whole(value: Any) -> int:
+    """A count keyword (``minItems``, ``minLength``); 0 when absent or not a small number."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return min(max(value, 0), 64)
+    return 0

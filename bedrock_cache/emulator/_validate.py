@@ -20,7 +20,7 @@ def json_body(raw: bytes) -> dict[str, Any]:
     """The request's JSON object (an empty body is ``{}``)."""
     try:
         body = json.loads(raw or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise EmulatedError(
             "SerializationException", f"The request body is not valid JSON: {exc}"
         ) from None
@@ -48,7 +48,7 @@ def check_converse(body: Mapping[str, Any]) -> None:
         if not isinstance(config, Mapping):
             raise validation("Malformed input request: inferenceConfig must be an object")
         max_tokens = config.get("maxTokens")
-        if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
+        if max_tokens is not None and (type(max_tokens) is not int or max_tokens < 1):
             raise validation("Malformed input request: inferenceConfig.maxTokens must be >= 1")
 
 
@@ -67,8 +67,13 @@ def _blocks(owner: Mapping[str, Any], key: str, where: str) -> None:
         path = f"{prefix}{key}.{index}"
         if not isinstance(block, Mapping) or len(block) != 1:
             raise validation(f"Malformed input request: {path} must hold exactly one block kind")
-        if "cachePoint" in block:
-            _cache_point(block["cachePoint"], f"{path}.cachePoint")
+        kind, value = next(iter(block.items()))
+        if kind == "cachePoint":
+            _cache_point(value, f"{path}.cachePoint")
+        elif kind == "text" and not isinstance(value, str):
+            raise validation(f"Malformed input request: {path}.text must be a string")
+        elif kind != "text" and not isinstance(value, Mapping):
+            raise validation(f"Malformed input request: {path}.{kind} must be an object")
 
 
 def _cache_point(point: Any, path: str) -> None:
@@ -89,23 +94,30 @@ def _tool_config(config: Any) -> None:
     if not isinstance(config, Mapping):
         raise validation("Malformed input request: toolConfig must be an object")
     _blocks(config, "tools", "toolConfig")
-    specs = [tool.get("toolSpec") for tool in config.get("tools") or []]
-    names = [spec.get("name") for spec in specs if isinstance(spec, Mapping)]
+    names = [_tool_name(tool, n) for n, tool in enumerate(config.get("tools") or [])]
     choice = config.get("toolChoice")
     if choice is None:
         return
-    if (
-        not isinstance(choice, Mapping)
-        or len(choice) != 1
-        or next(iter(choice))
-        not in (
-            "auto",
-            "any",
-            "tool",
-        )
-    ):
+    kinds = ("auto", "any", "tool")
+    if not isinstance(choice, Mapping) or len(choice) != 1 or next(iter(choice)) not in kinds:
         raise validation("Malformed input request: toolConfig.toolChoice must be auto, any or tool")
-    if not names:
+    if not any(names):
         raise validation("toolConfig.toolChoice needs at least one tool in toolConfig.tools")
-    if "tool" in choice and (choice["tool"] or {}).get("name") not in names:
-        raise validation(f"toolConfig.toolChoice.tool.name must name one of the tools {names}")
+    forced = choice.get("tool")
+    if "tool" in choice and (not isinstance(forced, Mapping) or forced.get("name") not in names):
+        offered = [name for name in names if name]
+        raise validation(f"toolConfig.toolChoice.tool.name must name one of the tools {offered}")
+
+
+def _tool_name(tool: Mapping[str, Any], index: int) -> str | None:
+    """A toolSpec's name, after checking the fields Bedrock requires of it."""
+    spec = tool.get("toolSpec")
+    if spec is None:
+        return None
+    path = f"Malformed input request: toolConfig.tools.{index}.toolSpec"
+    if not isinstance(spec.get("name"), str) or not spec["name"]:
+        raise validation(f"{path}.name must be a non-empty string")
+    schema = spec.get("inputSchema")
+    if not isinstance(schema, Mapping) or not isinstance(schema.get("json"), Mapping):
+        raise validation(f"{path}.inputSchema must be {{'json': {{...JSON schema...}}}}")
+    return str(spec["name"])
