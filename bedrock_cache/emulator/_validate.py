@@ -94,19 +94,19 @@ def _tool_config(config: Any) -> None:
     if not isinstance(config, Mapping):
         raise validation("Malformed input request: toolConfig must be an object")
     _blocks(config, "tools", "toolConfig")
-    names = [_tool_name(tool, n) for n, tool in enumerate(config.get("tools") or [])]
+    named = [_tool_name(tool, n) for n, tool in enumerate(config.get("tools") or [])]
+    names = [name for name in named if name is not None]
     choice = config.get("toolChoice")
     if choice is None:
         return
     kinds = ("auto", "any", "tool")
     if not isinstance(choice, Mapping) or len(choice) != 1 or next(iter(choice)) not in kinds:
         raise validation("Malformed input request: toolConfig.toolChoice must be auto, any or tool")
-    if not any(names):
+    if not names:
         raise validation("toolConfig.toolChoice needs at least one tool in toolConfig.tools")
     forced = choice.get("tool")
     if "tool" in choice and (not isinstance(forced, Mapping) or forced.get("name") not in names):
-        offered = [name for name in names if name]
-        raise validation(f"toolConfig.toolChoice.tool.name must name one of the tools {offered}")
+        raise validation(f"toolConfig.toolChoice.tool.name must name one of the tools {names}")
 
 
 def _tool_name(tool: Mapping[str, Any], index: int) -> str | None:
