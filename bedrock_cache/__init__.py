@@ -32,6 +32,7 @@ from ._usage import (
     usage_from_llama_index,
     usage_from_stream_event,
 )
+from .diagnostics import Miss, MissExplainer
 
 __all__ = [
     "RESPONSE_KEY",
@@ -47,6 +48,8 @@ __all__ = [
     "CountTokensEstimator",
     "DefaultEstimator",
     "Layout",
+    "Miss",
+    "MissExplainer",
     "ModelResolutionError",
     "ModelSpec",
     "ModelTable",

@@ -94,7 +94,7 @@ def _record(
     entry: tuple[BedrockCache, PreparedRequest], usage: Any, target: dict[str, Any]
 ) -> None:
     cache, prepared = entry
-    report = cache.record(prepared.model.requested_id, usage, prepared.plan)
+    report = cache.record(prepared.model.requested_id, usage, prepared.plan, prepared.expectation)
     target[RESPONSE_KEY] = report.as_dict()
 
 
