@@ -32,7 +32,7 @@ from ._usage import (
     usage_from_llama_index,
     usage_from_stream_event,
 )
-from .diagnostics import Miss, MissExplainer
+from .diagnostics import Finding, Miss, MissExplainer, lint
 
 __all__ = [
     "RESPONSE_KEY",
@@ -47,6 +47,7 @@ __all__ = [
     "Cost",
     "CountTokensEstimator",
     "DefaultEstimator",
+    "Finding",
     "Layout",
     "Miss",
     "MissExplainer",
@@ -73,6 +74,7 @@ __all__ = [
     "estimate",
     "instrument_client",
     "is_instrumented",
+    "lint",
     "plan_checkpoints",
     "record_call",
     "resolve_model",

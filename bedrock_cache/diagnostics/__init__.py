@@ -2,15 +2,23 @@
 (the lint), with the dynamic-content detectors both use."""
 
 from ._detectors import DynamicSpan, find_dynamic_content
+from ._inputs import InputError, read_requests
+from ._lint import RULES, Finding, Severity, lint
 from ._miss import Expectation, Miss, MissCause, MissExplainer
 from ._warn import MissWarnings
 
 __all__ = [
+    "RULES",
     "DynamicSpan",
     "Expectation",
+    "Finding",
+    "InputError",
     "Miss",
     "MissCause",
     "MissExplainer",
     "MissWarnings",
+    "Severity",
     "find_dynamic_content",
+    "lint",
+    "read_requests",
 ]

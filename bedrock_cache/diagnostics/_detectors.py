@@ -37,7 +37,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     "time": re.compile(r"\b\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[ap]\.?m\.?)?\b", re.IGNORECASE),
-    "epoch": re.compile(r"(?<![\d.])1[5-9]\d{8}(?:\d{3}(?:\d{3})?)?(?:\.\d+)?(?![\d.])"),
+    "epoch": re.compile(r"(?<![\d.])1[5-9]\d{8}(?:\d{3}(?:\d{3})?)?(?:\.\d+)?(?!\.?\d)"),
     "today_is": re.compile(
         r"\b(?:today(?:'s date)? is|current (?:date|time|datetime)(?: is)?|the date is"
         r"|the time is|as of)\b[:\s]*\S[^\n.]{0,60}",
