@@ -5,6 +5,13 @@ cost accounting, and client instrumentation. The local Bedrock stand-in lives in
 :mod:`bedrock_cache.emulator`.
 """
 
+from ._estimate import (
+    ProvisionedThroughput,
+    SavingsEstimate,
+    Traffic,
+    break_even_reads,
+    estimate_savings,
+)
 from ._instrument import RESPONSE_KEY, instrument_client, is_instrumented
 from ._layout import Block, Layout, cache_point, with_checkpoints, without_checkpoints
 from ._models import (
@@ -58,20 +65,25 @@ __all__ = [
     "PlannedCheckpoint",
     "PreparedRequest",
     "Prices",
+    "ProvisionedThroughput",
     "ResolvedModel",
     "ReuseTracker",
+    "SavingsEstimate",
     "Sighting",
     "StatsSnapshot",
     "TokenEstimator",
+    "Traffic",
     "Workload",
     "active_cache",
     "block_tokens",
+    "break_even_reads",
     "cache_point",
     "check_request",
     "cost_of",
     "default_table",
     "entry_checkpoints",
     "estimate",
+    "estimate_savings",
     "instrument_client",
     "is_instrumented",
     "lint",
