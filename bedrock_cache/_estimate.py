@@ -8,6 +8,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from ._models import TTL, ModelSpec, ResolvedModel
@@ -306,9 +307,9 @@ def observed_traffic(records: Iterable[Mapping[str, Any]]) -> ObservedTraffic:
         model = record.get("model_id") or record.get("model")
         if isinstance(model, str):
             models[model] += 1
-        moment = record.get("time", record.get("timestamp"))
-        if isinstance(moment, int | float):
-            times.append(float(moment))
+        moment = _seconds(record.get("time", record.get("timestamp")))
+        if moment is not None:
+            times.append(moment)
     if not calls:
         raise ValueError(
             "no call records with usage found: give a trace log (one JSON object per call, with "
@@ -332,3 +333,15 @@ def observed_traffic(records: Iterable[Mapping[str, Any]]) -> ObservedTraffic:
     )
     span = max(times) - min(times) if len(times) > 1 else None
     return ObservedTraffic(models.most_common(1)[0][0], workload, calls, span or None)
+
+
+def _seconds(moment: Any) -> float | None:
+    """Epoch seconds of a record's time: a number, or an ISO 8601 string (the trace log's)."""
+    if isinstance(moment, int | float):
+        return float(moment)
+    if isinstance(moment, str):
+        try:
+            return datetime.fromisoformat(moment).timestamp()
+        except ValueError:
+            return None
+    return None

@@ -5,6 +5,7 @@ shape, works from a log of observed calls, and refuses bad input with what to gi
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -160,13 +161,16 @@ def test_workload_rejects_a_wrong_ttl_at_construction() -> None:
 
 
 def test_from_log_of_observed_calls(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Calls through a real cache on the emulator, one CallReport per line, an hour of traffic."""
+    """Calls through a real cache on the emulator logged as trace-log lines (ISO time and the
+    CallReport), an hour of traffic."""
     log = tmp_path / "calls.jsonl"
     with BedrockEmulator(clock=ManualClock()) as emu, log.open("w") as out:
         cache = BedrockCache(clock=emu.clock.now)
 
         def write(report: CallReport) -> None:
-            out.write(json.dumps({"time": emu.clock.now(), **report.as_dict()}) + "\n")
+            moment = datetime.fromtimestamp(1_795_600_000 + emu.clock.now(), UTC)
+            line = {"v": 1, "time": moment.isoformat(timespec="milliseconds")}
+            out.write(json.dumps({**line, **report.as_dict()}) + "\n")
 
         cache.add_listener(write)
         client = cache.instrument(emu.client())
