@@ -6,11 +6,13 @@ cost accounting, and client instrumentation. The local Bedrock stand-in lives in
 """
 
 from ._estimate import (
+    ObservedTraffic,
     ProvisionedThroughput,
     SavingsEstimate,
     Traffic,
     break_even_reads,
     estimate_savings,
+    observed_traffic,
 )
 from ._instrument import RESPONSE_KEY, instrument_client, is_instrumented
 from ._layout import Block, Layout, cache_point, with_checkpoints, without_checkpoints
@@ -61,6 +63,7 @@ __all__ = [
     "ModelResolutionError",
     "ModelSpec",
     "ModelTable",
+    "ObservedTraffic",
     "Plan",
     "PlannedCheckpoint",
     "PreparedRequest",
@@ -87,6 +90,7 @@ __all__ = [
     "instrument_client",
     "is_instrumented",
     "lint",
+    "observed_traffic",
     "plan_checkpoints",
     "record_call",
     "resolve_model",
