@@ -120,21 +120,11 @@ def test_checkpoint_below_the_model_minimum() -> None:
 
 
 def test_too_many_checkpoints() -> None:
-    crowded = request(
-        messages=[
-            ask(
-                POLICY,
-                POINT,
-                {"text": POLICY},
-                POINT,
-                {"text": POLICY},
-                POINT,
-                {"text": POLICY},
-                POINT,
-            )
-        ]
-    )
+    """The system checkpoint and four more in the message: five, one over the limit."""
+    four = [block for _ in range(4) for block in ({"text": POLICY}, POINT)]
+    crowded = request(messages=[{"role": "user", "content": four}])
     assert "BC202" in rules([crowded])
+    assert "BC202" not in rules([request(messages=[{"role": "user", "content": four[:6]}])])
 
 
 def test_ttl_order_and_ttl_field() -> None:
@@ -142,11 +132,23 @@ def test_ttl_order_and_ttl_field() -> None:
         messages=[ask(POLICY, {"cachePoint": {"type": "default", "ttl": "1h"}})]
     )
     assert "BC203" in rules([short_then_long])
+    long_then_short = request(messages=[ask(POLICY, POINT)])
+    long_then_short["system"][1] = {"cachePoint": {"type": "default", "ttl": "1h"}}
+    assert rules([long_then_short]) == set()
     ttl_field = {"cachePoint": {"type": "default", "ttl": "5m"}}
     old_model = request(model=SONNET_4)
     old_model["system"][1] = ttl_field
     assert rules([old_model]) == {"BC204"}
     assert rules([request(model=SONNET_4)]) == set()
+
+
+def test_checkpoint_where_bedrock_rejects_it() -> None:
+    """A cachePoint as the first block of a message, or right after a non-PDF document."""
+    first = request(messages=[{"role": "user", "content": [POINT, {"text": "Hi"}]}])
+    document = {"document": {"name": "notes", "format": "txt", "source": {"bytes": b"x" * 9}}}
+    after_doc = request(messages=[ask("Read this", document, POINT)])
+    assert rules([first]) == rules([after_doc]) == {"BC206"}
+    assert rules([request(messages=[ask("Read this", document, {"text": "Summary?"})])]) == set()
 
 
 def test_checkpoint_on_a_model_that_does_not_cache() -> None:
@@ -234,12 +236,32 @@ def test_cli_reads_a_trace_log(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert code == 1 and "BC101 dynamic-content" in out and "fix:" in out
 
 
+def test_cli_reports_the_misses_a_trace_log_recorded(
+    bedrock_emulator: BedrockEmulator[ManualClock],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Trace-log lines carry each call's report (no prompt text): its misses become findings."""
+    cache = BedrockCache(clock=bedrock_emulator.clock.now)
+    lines: list[str] = []
+    cache.add_listener(lambda report: lines.append(json.dumps({"v": 1, **report.as_dict()})))
+    client = cache.instrument(bedrock_emulator.client())
+    for second in range(3):
+        system = [{"text": f"Current time: 2026-11-26T09:56:0{second}Z. {POLICY}"}]
+        client.converse(modelId=SONNET, system=system, messages=[ask("Hi")])
+    code, out, _ = run_cli(tmp_path, capsys, "\n".join(lines), "--format=json")
+    findings = json.loads(out)
+    assert code == 1 and [f["request"] for f in findings] == [1, 2]
+    assert {(f["rule"], f["section"], f["offset"]) for f in findings} == {("BC401", "system", 14)}
+    assert "prefix_changed" in findings[0]["message"]
+
+
 @pytest.mark.parametrize(
     ("content", "says"),
     [
         ("{not json", "not JSON"),
         ("[1, 2]", "not a JSON object"),
-        (json.dumps({"time": 1.0}), "holds no Converse requests"),
+        (json.dumps({"time": 1.0}), "holds no Converse requests and no trace-log records"),
     ],
 )
 def test_cli_bad_input_exits_2(

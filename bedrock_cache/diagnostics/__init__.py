@@ -3,7 +3,7 @@
 
 from ._detectors import DynamicSpan, find_dynamic_content
 from ._inputs import InputError, read_requests
-from ._lint import RULES, Finding, Severity, lint
+from ._lint import RULES, Finding, Severity, lint, observed_misses
 from ._miss import Expectation, Miss, MissCause, MissExplainer
 from ._warn import MissWarnings
 
@@ -20,5 +20,6 @@ __all__ = [
     "Severity",
     "find_dynamic_content",
     "lint",
+    "observed_misses",
     "read_requests",
 ]

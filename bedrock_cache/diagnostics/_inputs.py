@@ -66,10 +66,14 @@ def request_of(record: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def requests_of(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The Converse requests the records are or hold, in order."""
+    return [r for r in (request_of(record) for record in records) if r is not None]
+
+
 def read_requests(path: str | Path) -> list[dict[str, Any]]:
     """The Converse requests in ``path``; :class:`InputError` if it holds none."""
-    records = read_records(path)
-    requests = [r for r in (request_of(record) for record in records) if r is not None]
+    requests = requests_of(read_records(path))
     if not requests:
         raise InputError(
             f"{path} holds no Converse requests: give a JSON array or JSON Lines of requests "

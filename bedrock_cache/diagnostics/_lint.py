@@ -43,6 +43,17 @@ RULES: dict[str, tuple[str, Severity]] = {
     "BC206": ("rejected-position", "error"),
     "BC301": ("one-off-prefix", "warning"),
     "BC302": ("lookback-exceeded", "warning"),
+    "BC401": ("observed-miss", "warning"),
+}
+
+#: What to do about each miss cause the explainer reports (BC401).
+MISS_FIXES = {
+    "prefix_changed": "keep everything before the last checkpoint byte-identical between calls; "
+    "move timestamps and ids after it",
+    "expired": "use ttl '1h' (CachePolicy(static_ttl='1h')) where the model supports it",
+    "below_minimum": "cache only prefixes above the model minimum, or add shared content first",
+    "lookback_exceeded": "let bedrock-cache plan the checkpoints (it bridges long turns)",
+    "model_changed": "keep one model per conversation; a cache entry belongs to one model",
 }
 
 
@@ -159,6 +170,8 @@ class _Linter:
             if problem is not None:
                 block = req.layout.blocks[place.after] if place.after >= 0 else None
                 self.add("BC206", req, block, problem, "move the cachePoint one block later")
+        if any(f.request == req.index and f.severity == "error" for f in self.findings):
+            return  # Bedrock rejects the request: what it would cache does not matter yet
         for entry in entry_checkpoints(req.layout, spec, places):
             if entry.ignored is not None and "minimum" in entry.ignored:
                 block = req.layout.blocks[entry.after] if entry.after >= 0 else None
@@ -382,6 +395,30 @@ def _scope(req: _Request, key: str) -> str:
 def _static_end(req: _Request) -> str | None:
     ends = [b for b in req.layout.blocks if b.section != "messages"]
     return ends[-1].fingerprint if ends else None
+
+
+def observed_misses(records: Sequence[Mapping[str, Any]]) -> list[Finding]:
+    """Findings for the misses a trace log recorded (each line a ``CallReport.as_dict()``);
+    ``request`` is the line's index. Cold starts (``first_seen``) are not findings."""
+    findings = []
+    for index, record in enumerate(records):
+        miss = record.get("miss")
+        if not isinstance(miss, Mapping) or miss.get("cause") not in MISS_FIXES:
+            continue
+        cause = str(miss["cause"])
+        findings.append(
+            Finding(
+                "BC401",
+                RULES["BC401"][1],
+                index,
+                miss.get("section"),
+                miss.get("block"),
+                miss.get("offset"),
+                f"{cause} on {record.get('model_id', 'the model')}: {miss.get('message', '')}",
+                MISS_FIXES[cause],
+            )
+        )
+    return findings
 
 
 def lint(

@@ -6,8 +6,8 @@ import argparse
 import json
 import sys
 
-from ._inputs import InputError, read_requests
-from ._lint import RULES, lint
+from ._inputs import InputError, read_records, requests_of
+from ._lint import RULES, lint, observed_misses
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,7 +24,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "file",
         metavar="FILE",
         help="a JSON array or JSON Lines of Converse requests (boto3 keyword form), in the "
-        "order sent, or a trace log recorded with request text",
+        "order sent, or a trace log (its recorded misses, and its requests if it holds them)",
     )
     parser.add_argument(
         "--format", choices=["text", "json"], default="text", help="output format (default text)"
@@ -41,8 +41,16 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     try:
-        requests = read_requests(args.file)
+        records = read_records(args.file)
+        requests = requests_of(records)
+        if not requests and not any("miss" in record for record in records):
+            raise InputError(
+                f"{args.file} holds no Converse requests and no trace-log records: give a JSON "
+                "array or JSON Lines of requests (modelId, system, messages, toolConfig), or a "
+                "trace log"
+            )
         findings = lint(requests, monthly_requests=args.monthly_requests)
+        findings += observed_misses(records)
     except (InputError, ValueError) as exc:
         print(f"bedrock-cache lint: {exc}", file=sys.stderr)
         return 2
@@ -51,5 +59,5 @@ def run(args: argparse.Namespace) -> int:
     else:
         for finding in findings:
             print(finding)
-        print(f"{len(requests)} requests, {len(findings)} findings")
+        print(f"{len(records)} records, {len(requests)} requests, {len(findings)} findings")
     return 1 if any(f.severity in ("error", "warning") for f in findings) else 0
