@@ -176,3 +176,19 @@ def test_callback_handler_carries_the_miss(bedrock_emulator: Emulator) -> None:
     agent.invoke({"messages": [HumanMessage("Hi")]}, {"callbacks": [handler]})
     (report,) = handler.runs.values()
     assert report.miss is not None and report.miss.cause == "first_seen"
+
+
+def test_a_streamed_call_is_explained_too(bedrock_emulator: Emulator) -> None:
+    cache = BedrockCache(clock=bedrock_emulator.clock.now)
+    reports: list[CallReport] = []
+    cache.add_listener(reports.append)
+    client = cache.instrument(bedrock_emulator.client())
+    for n in range(2):
+        system = [{"text": f"Now: 2026-11-26 09:5{n}:00. {POLICIES}"}]
+        response = client.converse_stream(
+            modelId=DEFAULT_MODEL, system=system, messages=[ask("Hi")]
+        )
+        events = list(response["stream"])
+    miss = reports[-1].miss
+    assert miss is not None and (miss.cause, miss.offset) == ("prefix_changed", len("Now: "))
+    assert events[-1]["metadata"]["bedrockCache"]["miss_cause"] == "prefix_changed"
