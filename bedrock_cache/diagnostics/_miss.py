@@ -87,7 +87,6 @@ class Expectation:
     """What one request should read, judged before it was sent; :meth:`explain` its usage."""
 
     supports_caching: bool
-    min_tokens: int
     model_id: str
     below_minimum: str | None = None
     changed: tuple[_Located, str] | None = None
@@ -199,7 +198,7 @@ class MissExplainer:
         """Judge ``request`` (as the user built it) with checkpoints at ``places``, then
         remember it."""
         if not spec.supports_caching or not layout.blocks:
-            return Expectation(spec.supports_caching, spec.min_tokens, spec.model_id)
+            return Expectation(spec.supports_caching, spec.model_id)
         entries = entry_checkpoints(layout, spec, places)
         active = [e for e in entries if e.ignored is None]
         items = [item for _, item in raw_blocks(request, layout)]
@@ -234,7 +233,6 @@ class MissExplainer:
                     reach = (where, after - deepest_known, spec.lookback_blocks)
         return Expectation(
             True,
-            spec.min_tokens,
             model,
             below_minimum=below,
             changed=self._changed(layout, model, items),
@@ -304,7 +302,7 @@ class MissExplainer:
         if not candidates or any(n.fingerprint == block.fingerprint for n in known):
             return None
         text = block_text(item)
-        closest = max(candidates, key=lambda n: n.signature.first_difference(text) or 0)
+        closest = max(candidates, key=lambda n: _agreeing_chars(n.signature, text))
         signature = closest.signature
         if signature.same_shape(item):
             what = _drift_reason(layout, index, signature, text)
@@ -361,6 +359,12 @@ class MissExplainer:
         for store in (self._next, self._entries):
             while len(store) > self.max_prefixes:
                 store.popitem(last=False)
+
+
+def _agreeing_chars(signature: Signature, text: str) -> float:
+    """How far ``text`` agrees with an earlier block (identical text agrees all the way)."""
+    start = signature.first_difference(text)
+    return float("inf") if start is None else start
 
 
 def _below_minimum(layout: Layout, spec: ModelSpec, entries: list[EntryCheckpoint]) -> str | None:
