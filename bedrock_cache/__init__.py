@@ -14,7 +14,7 @@ from ._estimate import (
     estimate_savings,
     observed_traffic,
 )
-from ._instrument import RESPONSE_KEY, instrument_client, is_instrumented
+from ._instrument import RESPONSE_KEY, client_cache, instrument_client, is_instrumented
 from ._layout import Block, Layout, cache_point, with_checkpoints, without_checkpoints
 from ._models import (
     TTL,
@@ -28,6 +28,7 @@ from ._models import (
 )
 from ._planner import CachePolicy, Plan, PlannedCheckpoint, plan_checkpoints
 from ._pricing import Cost, Workload, cost_of, estimate
+from ._resolve import ModelResolver
 from ._reuse import ReuseTracker, Sighting
 from ._rules import CheckpointRuleError, check_request, entry_checkpoints
 from ._session import BedrockCache, CallReport, PreparedRequest, active_cache, record_call
@@ -61,6 +62,7 @@ __all__ = [
     "Miss",
     "MissExplainer",
     "ModelResolutionError",
+    "ModelResolver",
     "ModelSpec",
     "ModelTable",
     "ObservedTraffic",
@@ -82,6 +84,7 @@ __all__ = [
     "break_even_reads",
     "cache_point",
     "check_request",
+    "client_cache",
     "cost_of",
     "default_table",
     "entry_checkpoints",
