@@ -262,6 +262,7 @@ def test_cli_reports_the_misses_a_trace_log_recorded(
         ("{not json", "not JSON"),
         ("[1, 2]", "not a JSON object"),
         (json.dumps({"time": 1.0}), "holds no Converse requests and no trace-log records"),
+        (json.dumps([{"messages": [{"role": "user"}]}]), "request 0 is not a Converse request"),
     ],
 )
 def test_cli_bad_input_exits_2(

@@ -445,9 +445,16 @@ def lint(
     for index, request in enumerate(requests):
         if not isinstance(request, Mapping):
             raise ValueError(f"request {index} is not a JSON object of Converse keyword arguments")
-        layout = Layout.of(request)
-        model = table.resolve(str(request.get("modelId", "")))
-        items = [item for _, item in raw_blocks(request, layout)]
+        try:
+            layout = Layout.of(request)
+            model = table.resolve(str(request.get("modelId", "")))
+            items = [item for _, item in raw_blocks(request, layout)]
+        except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"request {index} is not a Converse request ({type(exc).__name__}: {exc}); give "
+                "modelId, system, messages (each with role and content) and toolConfig as "
+                "boto3's converse() takes them"
+            ) from exc
         parsed.append(_Request(index, request, layout, model, items))
     last_by_model: dict[str, _Request] = {}
     for req in parsed:
