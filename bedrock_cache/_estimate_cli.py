@@ -30,10 +30,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add = parser.add_argument
     add("--model", default=DEFAULT_MODEL, help=f"model or profile id (default {DEFAULT_MODEL})")
-    add("--requests", type=int, help="requests in the period (count; required without a log)")
-    add("--cached-tokens", type=int, help="tokens of the shared prefix per request (tokens)")
-    add("--uncached-tokens", type=int, help="other input tokens per request (tokens)")
-    add("--output-tokens", type=int, help="output tokens per request (tokens)")
+    needed = "no default: required without --from-log"
+    add("--requests", type=int, help=f"requests in the period (count; {needed})")
+    add("--cached-tokens", type=int, help=f"shared prefix per request (tokens; {needed})")
+    add("--uncached-tokens", type=int, help=f"other input per request (tokens; {needed})")
+    add("--output-tokens", type=int, help=f"output per request (tokens; {needed})")
     add(
         "--writes",
         type=int,

@@ -109,8 +109,8 @@ def test_help_states_every_input_with_unit_and_default(
         main(["estimate", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     for phrase in [
-        "count; required without a log",
-        "(tokens)",
+        "(count; no default: required without --from-log)",
+        "(tokens; no default: required without --from-log)",
         "default: predicted from",
         "default 5m",
         "default 30",
