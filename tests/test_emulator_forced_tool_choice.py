@@ -3,14 +3,19 @@
 Invariant: with ``toolChoice`` ``{"any": {}}`` the answer is a ``toolUse`` of the first tool, with
 ``{"tool": {"name": n}}`` of tool ``n``; its ``input`` validates against the tool's JSON schema,
 ``stopReason`` is ``tool_use``, in Converse and ConverseStream alike; scripted replies still win.
+So LangChain's ``with_structured_output`` and LlamaIndex's ``structured_predict`` get their object.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 import pytest
+from langchain_aws import ChatBedrockConverse
+from llama_index.core.prompts import PromptTemplate
+from llama_index.llms.bedrock_converse import BedrockConverse
+from pydantic import BaseModel
 
 from bedrock_cache.emulator import BedrockEmulator, ManualClock, Reply
 
@@ -163,3 +168,29 @@ def test_forcing_a_tool_that_is_not_offered_is_rejected(bedrock_emulator: Emulat
     client = bedrock_emulator.client()
     with pytest.raises(client.exceptions.ValidationException, match="must name one of"):
         client.converse(**request({"tool": {"name": "launch_rocket"}}))
+
+
+class Forecast(BaseModel):
+    """A weather forecast request."""
+
+    city: str
+    unit: Literal["celsius", "fahrenheit"]
+    days: int
+
+
+@pytest.mark.parametrize("model", [f"us.{SONNET}", "us.amazon.nova-2-lite-v1:0"])
+def test_langchain_structured_output_gets_its_object(
+    bedrock_emulator: Emulator, model: str
+) -> None:
+    llm = ChatBedrockConverse(model=model, **bedrock_emulator.connection_kwargs)
+    forecast = llm.with_structured_output(Forecast).invoke("Weather in Paris this week?")
+    assert isinstance(forecast, Forecast) and forecast.unit == "celsius"
+    assert bedrock_emulator.requests[-1].stop_reason == "tool_use"
+
+
+def test_llama_index_structured_predict_gets_its_object(bedrock_emulator: Emulator) -> None:
+    llm = BedrockConverse(model=f"us.{SONNET}", **bedrock_emulator.connection_kwargs)
+    prompt = PromptTemplate("Weather in {city} this week?")
+    forecast = llm.structured_predict(Forecast, prompt, city="Paris")
+    assert isinstance(forecast, Forecast) and forecast.unit == "celsius"
+    assert bedrock_emulator.requests[-1].request["toolConfig"]["toolChoice"] == {"any": {}}
