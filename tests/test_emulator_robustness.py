@@ -247,6 +247,22 @@ def test_memory_stays_flat_over_five_thousand_boto3_calls() -> None:
         assert grown < 10, f"peak RSS grew {grown:.1f} MB over 4,000 calls"
 
 
+def test_expired_cache_entries_do_not_pile_up(bedrock_emulator: Emulator) -> None:
+    """400 distinct cached prefixes, 5 minutes passing after every 50: expired ones are swept."""
+    client = bedrock_emulator.client()
+    policy = "Policy text for the assistant. " * 150
+    for n in range(400):
+        if n and n % 50 == 0:
+            bedrock_emulator.clock.advance(301)
+        usage = client.converse(
+            modelId=SONNET,
+            system=[{"text": f"Tenant {n}. {policy}"}, {"cachePoint": {"type": "default"}}],
+            messages=hello()["messages"],
+        )["usage"]
+        assert usage["cacheWriteInputTokens"] > 0
+    assert len(bedrock_emulator.cache) <= 200, "only the entries of the last minutes remain"
+
+
 def test_many_clients_at_once_are_all_answered(bedrock_emulator: Emulator) -> None:
     errors: list[BaseException] = []
 
