@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._layout import Block, Layout, with_checkpoints
 from ._models import ModelTable, ResolvedModel, default_table
@@ -18,6 +19,9 @@ from ._pricing import Cost, cost_of
 from ._reuse import ReuseTracker
 from ._tokens import DefaultEstimator, TokenEstimator
 from ._usage import CacheStats, CacheUsage
+
+if TYPE_CHECKING:
+    from .telemetry import OpenTelemetry, TraceLog
 
 logger = logging.getLogger("bedrock_cache")
 
@@ -67,6 +71,11 @@ class BedrockCache:
         estimator: token counter for planning; the offline default if omitted.
         tracker: reuse history; a fresh bounded one if omitted.
         clock: seconds for the reuse history (``time.monotonic`` by default).
+        trace_log: append one JSON line per call to this file (see
+            :class:`bedrock_cache.telemetry.TraceLog`); ``BEDROCK_CACHE_TRACE_LOG`` if omitted.
+        opentelemetry: span attributes and metrics per call: on by default when
+            ``opentelemetry-api`` is installed (global providers); ``False`` turns it off, a
+            :class:`bedrock_cache.telemetry.OpenTelemetry` sets the providers.
     """
 
     def __init__(
@@ -78,6 +87,8 @@ class BedrockCache:
         estimator: TokenEstimator | None = None,
         tracker: ReuseTracker | None = None,
         clock: Callable[[], float] = time.monotonic,
+        trace_log: str | os.PathLike[str] | TraceLog | None = None,
+        opentelemetry: OpenTelemetry | bool | None = None,
     ) -> None:
         if policy is not None and not isinstance(policy, CachePolicy):
             raise TypeError("policy must be a bedrock_cache.CachePolicy")
@@ -90,6 +101,9 @@ class BedrockCache:
         self._clock = clock
         self._listeners: list[ReportListener] = []
         self._lock = threading.Lock()
+        from .telemetry import attach_telemetry
+
+        self.trace_log, self.opentelemetry = attach_telemetry(self, trace_log, opentelemetry)
 
     def resolve(self, model_id: str) -> ResolvedModel:
         return self.table.resolve(model_id, base_model=self.base_model)

@@ -1,0 +1,297 @@
+"""OpenTelemetry: GenAI semantic-convention attributes on each call's span, and cache metrics.
+
+The span is the one current when the boto3 call is made (the app's, or an instrumentation's);
+when none is, a ``chat {model}`` CLIENT span is started around the call. Hooks sit on the
+instrumented client's ``before-call`` / ``after-call`` events, so the span covers the HTTP
+exchange (retries included) and, for ConverseStream, lasts until the stream's final event.
+
+Needs only ``opentelemetry-api`` (the ``otel`` extra). Without a configured tracer or meter
+provider the API hands out no-op spans and instruments, so this costs next to nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .._instrument import CONTEXT_KEY, OPERATIONS
+from ._faults import log_fault
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
+
+    from .._session import CallReport
+
+SYSTEM = "aws.bedrock"
+_SCOPE = "bedrock_cache"
+_SPAN_KEY = "bedrock_cache_span"
+#: ``bedrock_cache.token.type`` values of the token counter: :class:`CacheUsage` field names.
+TOKEN_TYPES = ("cache_read", "cache_write_5m", "cache_write_1h", "uncached_input", "output")
+
+
+def opentelemetry_available() -> bool:
+    try:
+        import opentelemetry.metrics
+        import opentelemetry.trace  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class OpenTelemetry:
+    """Puts each recorded call's numbers on its span and into counters.
+
+    Every :class:`~bedrock_cache.BedrockCache` gets one on the global providers when
+    ``opentelemetry-api`` is installed; pass ``BedrockCache(opentelemetry=OpenTelemetry(...))``
+    for explicit providers, or ``opentelemetry=False`` to turn it off.
+
+    Span attributes: ``gen_ai.system``/``gen_ai.provider.name`` (``aws.bedrock``),
+    ``gen_ai.operation.name`` (``chat``), ``gen_ai.request.model``, ``gen_ai.usage.input_tokens``
+    (all input, cached or not), ``gen_ai.usage.output_tokens``,
+    ``gen_ai.usage.cache_read.input_tokens``, ``gen_ai.usage.cache_creation.input_tokens``, and
+    ``bedrock_cache.*``: ``hit_rate``, ``cost_usd``, ``cost_without_cache_usd``, ``saved_usd``,
+    ``cache_write_1h.input_tokens``, ``checkpoints``, ``user_checkpoints``, ``miss.cause``.
+
+    Metrics: ``bedrock_cache.tokens`` (by ``bedrock_cache.token.type``: cache_read,
+    cache_write_5m, cache_write_1h, uncached_input, output), ``bedrock_cache.cost`` and
+    ``bedrock_cache.cost_without_cache`` (USD), ``bedrock_cache.misses`` (by
+    ``bedrock_cache.miss.cause``); all carry ``gen_ai.request.model``.
+
+    Args:
+        tracer_provider: an OpenTelemetry ``TracerProvider``; the global one if omitted.
+        meter_provider: an OpenTelemetry ``MeterProvider``; the global one if omitted.
+    """
+
+    def __init__(self, tracer_provider: Any = None, meter_provider: Any = None) -> None:
+        try:
+            from opentelemetry import metrics, trace
+        except ImportError as exc:
+            raise ImportError(
+                "OpenTelemetry support needs opentelemetry-api: "
+                "pip install 'bedrock-prompt-cache[otel]'"
+            ) from exc
+        from .. import __name__ as package
+
+        self._trace = trace
+        self._tracer = trace.get_tracer(package, tracer_provider=tracer_provider)
+        meter = metrics.get_meter(package, meter_provider=meter_provider)
+        self._tokens = meter.create_counter(
+            "bedrock_cache.tokens", unit="{token}", description="Bedrock tokens by billing type"
+        )
+        self._cost = meter.create_counter(
+            "bedrock_cache.cost", unit="USD", description="What the calls cost with caching"
+        )
+        self._cost_without_cache = meter.create_counter(
+            "bedrock_cache.cost_without_cache",
+            unit="USD",
+            description="What the same calls would have cost without caching",
+        )
+        self._misses = meter.create_counter(
+            "bedrock_cache.misses", unit="{call}", description="Calls that missed, by cause"
+        )
+
+    def __call__(self, report: CallReport) -> None:
+        """Report listener: attributes on the current span, counts into the meters."""
+        try:
+            self._annotate(self._trace.get_current_span(), report)
+            self._count(report)
+        except Exception as exc:
+            log_fault("recording OpenTelemetry data", exc)
+
+    def _annotate(self, span: Span, report: CallReport) -> None:
+        if not span.is_recording():
+            return
+        usage, cost, plan = report.usage, report.cost, report.plan
+        attributes: dict[str, Any] = {
+            "gen_ai.system": SYSTEM,
+            "gen_ai.provider.name": SYSTEM,
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": report.model_id,
+            "gen_ai.usage.input_tokens": usage.total_input,
+            "gen_ai.usage.output_tokens": usage.output,
+            "gen_ai.usage.cache_read.input_tokens": usage.cache_read,
+            "gen_ai.usage.cache_creation.input_tokens": usage.cache_write,
+            "bedrock_cache.cache_write_1h.input_tokens": usage.cache_write_1h,
+            "bedrock_cache.hit_rate": round(usage.hit_rate, 4),
+            "bedrock_cache.cost_usd": round(cost.total, 8),
+            "bedrock_cache.cost_without_cache_usd": round(cost.without_cache, 8),
+            "bedrock_cache.saved_usd": round(cost.saved, 8),
+        }
+        if plan is not None:
+            attributes["bedrock_cache.checkpoints"] = len(plan.checkpoints)
+            attributes["bedrock_cache.user_checkpoints"] = plan.kept
+        cause = miss_cause(report)
+        if cause is not None:
+            attributes["bedrock_cache.miss.cause"] = cause
+        span.set_attributes(attributes)
+
+    def _count(self, report: CallReport) -> None:
+        model = {"gen_ai.request.model": report.model_id, "gen_ai.system": SYSTEM}
+        for kind in TOKEN_TYPES:
+            tokens = getattr(report.usage, kind)
+            if tokens:
+                self._tokens.add(tokens, {**model, "bedrock_cache.token.type": kind})
+        self._cost.add(report.cost.total, model)
+        self._cost_without_cache.add(report.cost.without_cache, model)
+        cause = miss_cause(report)
+        if cause is not None:
+            self._misses.add(1, {**model, "bedrock_cache.miss.cause": cause})
+
+    def enter_call(self, model_id: str) -> _CallSpan | None:
+        """The span of a call about to be sent: the current one, or a new current CLIENT span."""
+        trace = self._trace
+        current = trace.get_current_span()
+        if current.get_span_context().is_valid:
+            return _CallSpan(current, owned=False, token=None)
+        span = self._tracer.start_span(
+            f"chat {model_id}",
+            kind=trace.SpanKind.CLIENT,
+            attributes={
+                "gen_ai.system": SYSTEM,
+                "gen_ai.provider.name": SYSTEM,
+                "gen_ai.operation.name": "chat",
+                "gen_ai.request.model": model_id,
+            },
+        )
+        if not span.is_recording():
+            return None
+        from opentelemetry import context
+
+        token = context.attach(trace.set_span_in_context(span))
+        return _CallSpan(span, owned=True, token=token)
+
+
+def miss_cause(report: CallReport) -> str | None:
+    """The report's miss cause, if the call missed what its plan expected."""
+    miss = getattr(report, "miss", None)
+    cause = miss.get("cause") if isinstance(miss, Mapping) else getattr(miss, "cause", None)
+    return str(cause) if cause else None
+
+
+@dataclass
+class _CallSpan:
+    span: Span
+    owned: bool
+    token: object | None
+
+    def leave(self) -> None:
+        """Stop being the current span (the call's synchronous part is over)."""
+        if self.token is not None:
+            from opentelemetry import context
+
+            context.detach(self.token)  # type: ignore[arg-type]
+            self.token = None
+
+    def end(self, error: str | None = None, exc: BaseException | None = None) -> None:
+        """End the span if this call started it (once); mark it failed with ``error``."""
+        if not self.owned:
+            return
+        self.owned = False
+        if error is not None:
+            from opentelemetry.trace import Status, StatusCode
+
+            if exc is not None:
+                self.span.record_exception(exc)
+            self.span.set_attribute("error.type", error)
+            self.span.set_status(Status(StatusCode.ERROR, error))
+        self.span.end()
+
+
+def hook_spans(client: Any) -> None:
+    """Give every planned call of ``client`` a current span (registered after other hooks)."""
+    events = client.meta.events
+    for operation in OPERATIONS:
+        events.register_last(
+            f"before-call.bedrock-runtime.{operation}",
+            _before_call,
+            unique_id=f"bedrock-cache-span-start-{operation}",
+        )
+        events.register_last(
+            f"after-call.bedrock-runtime.{operation}",
+            _after_call,
+            unique_id=f"bedrock-cache-span-end-{operation}",
+        )
+        events.register_last(
+            f"after-call-error.bedrock-runtime.{operation}",
+            _after_call_error,
+            unique_id=f"bedrock-cache-span-error-{operation}",
+        )
+
+
+def _before_call(context: dict[str, Any], **_: Any) -> None:
+    entry = context.get(CONTEXT_KEY)
+    if entry is None:
+        return
+    cache, prepared = entry
+    otel: OpenTelemetry | None = getattr(cache, "opentelemetry", None)
+    if otel is None:
+        return
+    try:
+        handle = otel.enter_call(prepared.model.requested_id)
+    except Exception as exc:
+        log_fault("starting the call's span", exc)
+        return
+    if handle is not None:
+        context[_SPAN_KEY] = handle
+
+
+def _after_call(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    handle: _CallSpan | None = context.pop(_SPAN_KEY, None)
+    if handle is None:
+        return
+    try:
+        handle.leave()
+        error = parsed.get("Error")
+        if isinstance(error, Mapping):
+            handle.end(str(error.get("Code") or "error"))
+        elif "stream" in parsed:
+            parsed["stream"] = _SpanStream(parsed["stream"], handle)
+        else:
+            handle.end()
+    except Exception as exc:
+        log_fault("ending the call's span", exc)
+
+
+def _after_call_error(exception: BaseException, context: dict[str, Any], **_: Any) -> None:
+    handle: _CallSpan | None = context.pop(_SPAN_KEY, None)
+    if handle is None:
+        return
+    try:
+        handle.leave()
+        handle.end(type(exception).__name__, exception)
+    except Exception as exc:
+        log_fault("ending the call's span", exc)
+
+
+class _SpanStream:
+    """Makes the call's span current while the stream yields; ends it after the last event."""
+
+    def __init__(self, stream: Any, handle: _CallSpan) -> None:
+        self._stream = stream
+        self._handle = handle
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        from opentelemetry import context, trace
+
+        events = iter(self._stream)
+        ctx = trace.set_span_in_context(self._handle.span)
+        error: Exception | None = None
+        try:
+            while True:
+                token = context.attach(ctx)
+                try:
+                    event = next(events)
+                except StopIteration:
+                    return
+                finally:
+                    context.detach(token)
+                yield event
+        except Exception as exc:
+            error = exc
+            raise
+        finally:
+            self._handle.end(type(error).__name__ if error else None, error)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
