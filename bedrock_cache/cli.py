@@ -10,6 +10,8 @@ import argparse
 import threading
 from collections.abc import Callable, Sequence
 
+from .telemetry import _report_cli
+
 
 def _add_emulator(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
@@ -106,6 +108,7 @@ def _run_estimate(args: argparse.Namespace) -> int:
 COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     _add_emulator,
     _add_estimate,
+    _report_cli.add_parser,
 ]
 
 

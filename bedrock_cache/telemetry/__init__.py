@@ -12,6 +12,7 @@ import os
 from typing import TYPE_CHECKING
 
 from ._otel import OpenTelemetry, opentelemetry_available
+from ._report import render_report, write_report
 from ._tracelog import TRACE_LOG_ENV, TraceLog, read_trace_log, trace_record
 
 if TYPE_CHECKING:
@@ -22,7 +23,9 @@ __all__ = [
     "OpenTelemetry",
     "TraceLog",
     "read_trace_log",
+    "render_report",
     "trace_record",
+    "write_report",
 ]
 
 _default_otel: OpenTelemetry | None = None

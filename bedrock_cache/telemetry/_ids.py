@@ -11,8 +11,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-#: One call's ids: ``trace_id`` and ``run_id`` where a source knows them, plus ``path``, the names
-#: of the enclosing runs from the root down (what the report's run tree groups by).
+#: One call's ids where a source knows them: ``trace_id``/``run_id`` (LangSmith, LangChain,
+#: LlamaIndex), ``thread_id`` (LangGraph), ``otel_trace_id``/``otel_span_id`` (the call's span),
+#: and ``path``, the names of the enclosing runs from the root down (the report's run tree).
 Ids = dict[str, Any]
 
 
@@ -41,8 +42,8 @@ def _opentelemetry() -> Ids:
     if not context.is_valid:
         return {}
     return {
-        "trace_id": format(context.trace_id, "032x"),
-        "span_id": format(context.span_id, "016x"),
+        "otel_trace_id": format(context.trace_id, "032x"),
+        "otel_span_id": format(context.span_id, "016x"),
     }
 
 
