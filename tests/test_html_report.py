@@ -23,7 +23,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from bedrock_cache import BedrockCache
 from bedrock_cache.cli import main
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
-from bedrock_cache.telemetry import OpenTelemetry, read_trace_log
+from bedrock_cache.telemetry import OpenTelemetry, read_trace_log, render_report
 from integrations.shared import support_system_prompt
 from langchain_bedrock_cache import BedrockCacheMiddleware
 from llama_index_bedrock_cache import CachingBedrockConverse
@@ -101,6 +101,14 @@ def test_run_tree_and_misses_follow_the_log(report: Path, tmp_path: Path) -> Non
     misses = re.findall(r"<tr><td class=\"num\">(\d+)</td>", html)
     read_nothing = [str(n) for n, r in enumerate(records, 1) if not r["cache_read_tokens"]]
     assert misses == read_nothing and {"7", "8", "9", "10"} <= set(misses)
+
+
+def test_long_logs_are_drawn_in_buckets(report: Path, tmp_path: Path) -> None:
+    records = list(read_trace_log(tmp_path / "calls.jsonl")) * 30  # 330 calls
+    html = render_report(records)
+    columns = {m for m in re.findall(r'<rect class="seg \w+" x="([\d.]+)"', html)}
+    assert len(columns) == 165
+    assert "(2 consecutive calls per bar)" in html
 
 
 def chromium() -> str:

@@ -8,10 +8,11 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from importlib import resources
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -303,19 +304,23 @@ def _xs(count: int) -> list[float]:
     return [left + width * (i + 0.5) / count for i in range(count)]
 
 
+def _sums(buckets: Sequence[Sequence[_Call]], value: Callable[[_Call], float]) -> list[float]:
+    return [sum(value(call) for call in bucket) for bucket in buckets]
+
+
+def _ratios(parts: Iterable[float], wholes: Iterable[float]) -> list[float]:
+    return [part / whole if whole else 0.0 for part, whole in zip(parts, wholes, strict=True)]
+
+
 def _hit_chart(calls: Sequence[_Call]) -> str:
     per, buckets = _buckets(calls)
     _, top, _, height = _plot_box()
     xs = _xs(len(buckets))
-    read = total = 0
-    each, cumulative = [], []
-    for x, bucket in zip(xs, buckets, strict=True):
-        bucket_read = sum(c.tokens("cache_read_tokens") for c in bucket)
-        bucket_total = sum(c.total_input for c in bucket)
-        read, total = read + bucket_read, total + bucket_total
-        rate = bucket_read / bucket_total if bucket_total else 0.0
-        each.append((x, top + height * (1 - rate)))
-        cumulative.append((x, top + height * (1 - (read / total if total else 0.0))))
+    reads = _sums(buckets, lambda c: c.tokens("cache_read_tokens"))
+    totals = _sums(buckets, lambda c: c.total_input)
+    cumulative_rates = _ratios(accumulate(reads), accumulate(totals))
+    each = [(x, top + height * (1 - r)) for x, r in zip(xs, _ratios(reads, totals), strict=True)]
+    cumulative = [(x, top + height * (1 - r)) for x, r in zip(xs, cumulative_rates, strict=True)]
     dots = "".join(
         f'<circle class="dot" cx="{x:.1f}" cy="{y:.1f}" r="3"><title>call '
         f"{bucket[0].number}: {_percent(1 - (y - top) / height)} read from cache</title></circle>"
@@ -335,13 +340,8 @@ def _spend_chart(calls: Sequence[_Call]) -> str:
     per, buckets = _buckets(calls)
     left, top, width, height = _plot_box()
     xs = _xs(len(buckets))
-    cost = baseline = 0.0
-    costs, baselines = [], []
-    for bucket in buckets:
-        cost += sum(c.usd("cost_usd") for c in bucket)
-        baseline += sum(c.usd("cost_without_cache_usd") for c in bucket)
-        costs.append(cost)
-        baselines.append(baseline)
+    costs = list(accumulate(_sums(buckets, lambda c: c.usd("cost_usd"))))
+    baselines = list(accumulate(_sums(buckets, lambda c: c.usd("cost_without_cache_usd"))))
     top_value, steps = _scale(max(max(baselines), max(costs)))
 
     def y(value: float) -> float:
