@@ -16,6 +16,7 @@ import pytest
 from langchain.agents import create_agent
 from langchain_aws import ChatBedrockConverse
 from langgraph.checkpoint.memory import InMemorySaver
+from langsmith import traceable, tracing_context
 from llama_index.core.llms import ChatMessage
 
 from bedrock_cache import BedrockCache
@@ -99,6 +100,26 @@ async def test_env_var_logs_llama_index_calls_with_their_span(
         ["CachingBedrockConverse.achat"],
     ]
     assert records[1]["cache_read_tokens"] > 0
+
+
+def test_a_langsmith_traced_function_names_its_trace_and_run(
+    bedrock_emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LANGSMITH_API_KEY", "unused: local tracing sends nothing")
+    log = tmp_path / "traced.jsonl"
+    client = BedrockCache(trace_log=log).instrument(bedrock_emulator.client())
+
+    @traceable(name="support-turn")
+    def answer(question: str) -> dict[str, Any]:
+        return ask(client, question)
+
+    with tracing_context(enabled="local"):  # traced in process, nothing sent
+        answer("Where is my order?")
+        answer("Can I get a refund?")
+    first, second = (record["ids"] for record in read_trace_log(log))
+    assert first["path"] == second["path"] == ["support-turn"]
+    assert first["trace_id"] != second["trace_id"]  # two top-level runs, two traces
+    assert first["run_id"] == first["trace_id"]
 
 
 def test_log_rolls_over_and_stays_bounded(bedrock_emulator: Emulator, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ is installed and a provider is configured. ``bedrock-cache report LOG -o report.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import TYPE_CHECKING
 
@@ -27,8 +28,6 @@ __all__ = [
     "trace_record",
     "write_report",
 ]
-
-_default_otel: OpenTelemetry | None = None
 
 
 def attach_telemetry(
@@ -62,13 +61,16 @@ def _trace_log(trace_log: str | os.PathLike[str] | TraceLog | None) -> TraceLog 
 
 
 def _opentelemetry(opentelemetry: OpenTelemetry | bool | None) -> OpenTelemetry | None:
-    global _default_otel
     if isinstance(opentelemetry, OpenTelemetry):
         return opentelemetry
     if opentelemetry is False or (opentelemetry is None and not opentelemetry_available()):
         return None
     if opentelemetry not in (None, True):
         raise TypeError("opentelemetry must be an OpenTelemetry(...), True, False or None")
-    if _default_otel is None:
-        _default_otel = OpenTelemetry()
-    return _default_otel
+    return _global_opentelemetry()
+
+
+@functools.cache
+def _global_opentelemetry() -> OpenTelemetry:
+    """One instance (one set of instruments) on the global providers for every cache."""
+    return OpenTelemetry()
