@@ -39,7 +39,11 @@ def run_workload(emu: Emulator, log: Path) -> None:
     prompt carries a timestamp, so it never reads), a pause that expires the cache, and a
     LlamaIndex chat."""
     tracer = TracerProvider()
-    cache = BedrockCache(trace_log=log, opentelemetry=OpenTelemetry(tracer_provider=tracer))
+    cache = BedrockCache(
+        clock=emu.clock.now,  # the cache sees the emulator's simulated idle time
+        trace_log=log,
+        opentelemetry=OpenTelemetry(tracer_provider=tracer),
+    )
     llm = ChatBedrockConverse(model=MODEL, **emu.connection_kwargs)
     agent = create_agent(
         llm,
@@ -147,7 +151,7 @@ def render(html: Path, *args: str) -> str:
                 "--disable-component-update",
                 "--disable-sync",
                 f"--user-data-dir={profile}",
-                "--window-size=1280,2600",
+                "--window-size=1280,2900",
                 *args,
                 html.as_uri(),
             ],

@@ -164,7 +164,7 @@ def _summary(calls: Sequence[_Call]) -> str:
     with_read = sum(c.tokens("cache_read_tokens") > 0 for c in calls)
     models = sorted({c.model for c in calls})
     cards = [
-        ("Calls", f"{len(calls):,}", f"{calls[0].time[:19]} → {calls[-1].time[11:19]}"),
+        ("Calls", f"{len(calls):,}", _period(calls[0].time, calls[-1].time)),
         (
             "Token hit rate",
             _percent(read / total if total else 0.0),
@@ -185,6 +185,14 @@ def _summary(calls: Sequence[_Call]) -> str:
         f'<section id="summary"><div class="cards">{html}</div>'
         f'<p class="models">Models: {model_list}</p></section>'
     )
+
+
+def _period(first: str, last: str) -> str:
+    """``2026-11-26 10:09:33 to 10:12:04 UTC`` from two ISO times (the date once if shared)."""
+    start, end = first[:19].replace("T", " "), last[:19].replace("T", " ")
+    if start[:10] == end[:10]:
+        end = end[11:]
+    return f"{start} to {end} UTC"
 
 
 def _section(title: str, anchor: str, content: str, legend: str = "") -> str:
@@ -393,7 +401,7 @@ def _misses(calls: Sequence[_Call]) -> str:
             f'<td class="model" title="{escape(call.model)}">'
             f"{escape(_short_model(call.model))}</td>"
             f'<td><span class="cause">{escape(str(miss.get("cause") or "unexplained"))}</span></td>'
-            f"<td>{escape(_where(miss))}</td>"
+            f'<td class="where">{escape(_where(miss))}</td>'
             f'<td class="num">{"—" if idle is None else f"{float(idle):,.0f}s"}</td>'
             f'<td class="num">{_tokens(written)}</td>'
             f"<td>{escape(str(miss.get('message') or ''))}</td>"
