@@ -52,9 +52,9 @@ def instrument_client(client: Any, cache: BedrockCache | None = None) -> Any:
             lambda parsed, context, **_: _after(parsed, context),
             unique_id=f"bedrock-cache-record-{operation}",
         )
-    from .telemetry._otel import hook_spans
+    from .telemetry._callhooks import hook_client
 
-    hook_spans(client)
+    hook_client(client)
     return client
 
 

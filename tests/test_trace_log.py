@@ -16,7 +16,7 @@ import pytest
 from langchain.agents import create_agent
 from langchain_aws import ChatBedrockConverse
 from langgraph.checkpoint.memory import InMemorySaver
-from langsmith import traceable, tracing_context
+from langsmith import Client, traceable, tracing_context
 from llama_index.core.llms import ChatMessage
 
 from bedrock_cache import BedrockCache
@@ -57,6 +57,23 @@ def test_boto3_calls_are_logged_one_line_each(bedrock_emulator: Emulator, tmp_pa
     assert isinstance(checkpoint["after_block"], int)
     text = log.read_text()
     assert "Where is my order?" not in text and SYSTEM[:40] not in text  # no prompt text
+
+
+def test_requests_as_sent_only_when_asked(bedrock_emulator: Emulator, tmp_path: Path) -> None:
+    """``include_request`` logs the request with its checkpoints, for ``bedrock-cache lint``."""
+    log = TraceLog(tmp_path / "requests.jsonl", include_request=True)
+    client = BedrockCache(trace_log=log).instrument(bedrock_emulator.client())
+    ask(client, "Where is my order?")
+    messages = [{"role": "user", "content": [{"text": "Can I get a refund?"}]}]
+    response = client.converse_stream(modelId=MODEL, system=[{"text": SYSTEM}], messages=messages)
+    for _ in response["stream"]:
+        pass
+
+    plain, streamed = read_trace_log(log.path)
+    assert plain["request"]["messages"][0]["content"] == [{"text": "Where is my order?"}]
+    assert plain["request"]["system"] == [{"text": SYSTEM}, {"cachePoint": {"type": "default"}}]
+    assert streamed["request"]["messages"] == messages
+    assert streamed["cache_read_tokens"] > 0
 
 
 def test_env_var_logs_a_langchain_agent_with_its_thread_and_node(
@@ -103,9 +120,8 @@ async def test_env_var_logs_llama_index_calls_with_their_span(
 
 
 def test_a_langsmith_traced_function_names_its_trace_and_run(
-    bedrock_emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    bedrock_emulator: Emulator, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("LANGSMITH_API_KEY", "unused: local tracing sends nothing")
     log = tmp_path / "traced.jsonl"
     client = BedrockCache(trace_log=log).instrument(bedrock_emulator.client())
 
@@ -113,7 +129,9 @@ def test_a_langsmith_traced_function_names_its_trace_and_run(
     def answer(question: str) -> dict[str, Any]:
         return ask(client, question)
 
-    with tracing_context(enabled="local"):  # traced in process, nothing sent
+    # Traced in process only: a client on a closed loopback port that needs no server info.
+    offline = Client(api_url="http://127.0.0.1:9", api_key="unused", info={})
+    with tracing_context(enabled="local", client=offline):
         answer("Where is my order?")
         answer("Can I get a refund?")
     first, second = (record["ids"] for record in read_trace_log(log))

@@ -14,13 +14,20 @@ from typing import TYPE_CHECKING
 
 from ._otel import OpenTelemetry, opentelemetry_available
 from ._report import render_report, write_report
-from ._tracelog import TRACE_LOG_ENV, TraceLog, read_trace_log, trace_record
+from ._tracelog import (
+    TRACE_LOG_ENV,
+    TRACE_LOG_REQUESTS_ENV,
+    TraceLog,
+    read_trace_log,
+    trace_record,
+)
 
 if TYPE_CHECKING:
     from .._session import BedrockCache
 
 __all__ = [
     "TRACE_LOG_ENV",
+    "TRACE_LOG_REQUESTS_ENV",
     "OpenTelemetry",
     "TraceLog",
     "read_trace_log",
@@ -57,7 +64,8 @@ def _trace_log(trace_log: str | os.PathLike[str] | TraceLog | None) -> TraceLog 
             raise TypeError("trace_log must be a file path or a bedrock_cache.telemetry.TraceLog")
         return TraceLog.at(trace_log)
     path = os.environ.get(TRACE_LOG_ENV, "").strip()
-    return TraceLog.at(path) if path else None
+    requests = os.environ.get(TRACE_LOG_REQUESTS_ENV, "").strip().lower() in ("1", "true", "yes")
+    return TraceLog.at(path, include_request=requests) if path else None
 
 
 def _opentelemetry(opentelemetry: OpenTelemetry | bool | None) -> OpenTelemetry | None:

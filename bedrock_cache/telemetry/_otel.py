@@ -1,9 +1,8 @@
 """OpenTelemetry: GenAI semantic-convention attributes on each call's span, and cache metrics.
 
 The span is the one current when the boto3 call is made (the app's, or an instrumentation's);
-when none is, a ``chat {model}`` CLIENT span is started around the call. Hooks sit on the
-instrumented client's ``before-call`` / ``after-call`` events, so the span covers the HTTP
-exchange (retries included) and, for ConverseStream, lasts until the stream's final event.
+when none is, a ``chat {model}`` CLIENT span is started around the call (see ``_callhooks``: it
+covers the HTTP exchange, retries included, and for ConverseStream lasts until the last event).
 
 Needs only ``opentelemetry-api`` (the ``otel`` extra). Without a configured tracer or meter
 provider the API hands out no-op spans and instruments, so this costs next to nothing.
@@ -11,11 +10,10 @@ provider the API hands out no-op spans and instruments, so this costs next to no
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._instrument import CONTEXT_KEY, OPERATIONS
 from ._faults import log_fault
 
 if TYPE_CHECKING:
@@ -24,8 +22,6 @@ if TYPE_CHECKING:
     from .._session import CallReport
 
 SYSTEM = "aws.bedrock"
-_SCOPE = "bedrock_cache"
-_SPAN_KEY = "bedrock_cache_span"
 #: ``bedrock_cache.token.type`` values of the token counter: :class:`CacheUsage` field names.
 TOKEN_TYPES = ("cache_read", "cache_write_5m", "cache_write_1h", "uncached_input", "output")
 
@@ -138,12 +134,12 @@ class OpenTelemetry:
         if cause is not None:
             self._misses.add(1, {**model, "bedrock_cache.miss.cause": cause})
 
-    def enter_call(self, model_id: str) -> _CallSpan | None:
-        """The span of a call about to be sent: the current one, or a new current CLIENT span."""
+    def call_span(self, model_id: str) -> CallSpan | None:
+        """The span of a call about to be sent: the current one, or a new CLIENT span."""
         trace = self._trace
         current = trace.get_current_span()
         if current.get_span_context().is_valid:
-            return _CallSpan(current, owned=False, token=None)
+            return CallSpan(current, owned=False)
         span = self._tracer.start_span(
             f"chat {model_id}",
             kind=trace.SpanKind.CLIENT,
@@ -154,12 +150,7 @@ class OpenTelemetry:
                 "gen_ai.request.model": model_id,
             },
         )
-        if not span.is_recording():
-            return None
-        from opentelemetry import context
-
-        token = context.attach(trace.set_span_in_context(span))
-        return _CallSpan(span, owned=True, token=token)
+        return CallSpan(span, owned=True) if span.is_recording() else None
 
 
 def miss_cause(report: CallReport) -> str | None:
@@ -170,18 +161,25 @@ def miss_cause(report: CallReport) -> str | None:
 
 
 @dataclass
-class _CallSpan:
+class CallSpan:
+    """The span of one call: the app's current span, or one this call started (``owned``)."""
+
     span: Span
     owned: bool
-    token: object | None
+    _token: object | None = None
 
-    def leave(self) -> None:
-        """Stop being the current span (the call's synchronous part is over)."""
-        if self.token is not None:
+    def attach(self) -> None:
+        """Make the span current (until :meth:`detach`)."""
+        from opentelemetry import context, trace
+
+        self._token = context.attach(trace.set_span_in_context(self.span))
+
+    def detach(self) -> None:
+        if self._token is not None:
             from opentelemetry import context
 
-            context.detach(self.token)  # type: ignore[arg-type]
-            self.token = None
+            context.detach(self._token)  # type: ignore[arg-type]
+            self._token = None
 
     def end(self, error: str | None = None, exc: BaseException | None = None) -> None:
         """End the span if this call started it (once); mark it failed with ``error``."""
@@ -196,102 +194,3 @@ class _CallSpan:
             self.span.set_attribute("error.type", error)
             self.span.set_status(Status(StatusCode.ERROR, error))
         self.span.end()
-
-
-def hook_spans(client: Any) -> None:
-    """Give every planned call of ``client`` a current span (registered after other hooks)."""
-    events = client.meta.events
-    for operation in OPERATIONS:
-        events.register_last(
-            f"before-call.bedrock-runtime.{operation}",
-            _before_call,
-            unique_id=f"bedrock-cache-span-start-{operation}",
-        )
-        events.register_last(
-            f"after-call.bedrock-runtime.{operation}",
-            _after_call,
-            unique_id=f"bedrock-cache-span-end-{operation}",
-        )
-        events.register_last(
-            f"after-call-error.bedrock-runtime.{operation}",
-            _after_call_error,
-            unique_id=f"bedrock-cache-span-error-{operation}",
-        )
-
-
-def _before_call(context: dict[str, Any], **_: Any) -> None:
-    entry = context.get(CONTEXT_KEY)
-    if entry is None:
-        return
-    cache, prepared = entry
-    otel: OpenTelemetry | None = getattr(cache, "opentelemetry", None)
-    if otel is None:
-        return
-    try:
-        handle = otel.enter_call(prepared.model.requested_id)
-    except Exception as exc:
-        log_fault("starting the call's span", exc)
-        return
-    if handle is not None:
-        context[_SPAN_KEY] = handle
-
-
-def _after_call(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    handle: _CallSpan | None = context.pop(_SPAN_KEY, None)
-    if handle is None:
-        return
-    try:
-        handle.leave()
-        error = parsed.get("Error")
-        if isinstance(error, Mapping):
-            handle.end(str(error.get("Code") or "error"))
-        elif "stream" in parsed:
-            parsed["stream"] = _SpanStream(parsed["stream"], handle)
-        else:
-            handle.end()
-    except Exception as exc:
-        log_fault("ending the call's span", exc)
-
-
-def _after_call_error(exception: BaseException, context: dict[str, Any], **_: Any) -> None:
-    handle: _CallSpan | None = context.pop(_SPAN_KEY, None)
-    if handle is None:
-        return
-    try:
-        handle.leave()
-        handle.end(type(exception).__name__, exception)
-    except Exception as exc:
-        log_fault("ending the call's span", exc)
-
-
-class _SpanStream:
-    """Makes the call's span current while the stream yields; ends it after the last event."""
-
-    def __init__(self, stream: Any, handle: _CallSpan) -> None:
-        self._stream = stream
-        self._handle = handle
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        from opentelemetry import context, trace
-
-        events = iter(self._stream)
-        ctx = trace.set_span_in_context(self._handle.span)
-        error: Exception | None = None
-        try:
-            while True:
-                token = context.attach(ctx)
-                try:
-                    event = next(events)
-                except StopIteration:
-                    return
-                finally:
-                    context.detach(token)
-                yield event
-        except Exception as exc:
-            error = exc
-            raise
-        finally:
-            self._handle.end(type(error).__name__ if error else None, error)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
