@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langsmith import Client, traceable, tracing_context
 from llama_index.core.llms import ChatMessage
 
-from bedrock_cache import BedrockCache
+from bedrock_cache import BedrockCache, CachePolicy, ModelTable
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
 from bedrock_cache.telemetry import TRACE_LOG_ENV, TraceLog, read_trace_log
 from integrations.shared import support_system_prompt
@@ -74,6 +75,26 @@ def test_requests_as_sent_only_when_asked(bedrock_emulator: Emulator, tmp_path: 
     assert plain["request"]["system"] == [{"text": SYSTEM}, {"cachePoint": {"type": "default"}}]
     assert streamed["request"]["messages"] == messages
     assert streamed["cache_read_tokens"] > 0
+
+
+def test_a_resent_request_is_logged_as_it_finally_went_out(
+    bedrock_emulator: Emulator, tmp_path: Path
+) -> None:
+    """Bedrock refuses a 1-hour TTL the (stale) table promised; the caller's request is resent."""
+    sonnet_4 = "us.anthropic.claude-sonnet-4-20250514-v1:0"
+    table = ModelTable.shipped()
+    table.register(replace(table.resolve(sonnet_4).spec, ttls=("5m", "1h")))
+    log = TraceLog(tmp_path / "resent.jsonl", include_request=True)
+    cache = BedrockCache(CachePolicy(static_ttl="1h"), table=table, trace_log=log)
+    client = cache.instrument(bedrock_emulator.client())
+    messages = [{"role": "user", "content": [{"text": "hello"}]}]
+    client.converse(modelId=sonnet_4, system=[{"text": SYSTEM}], messages=messages)
+
+    rejected, accepted = bedrock_emulator.requests
+    assert rejected.error == "ValidationException" and accepted.error is None
+    (record,) = read_trace_log(log.path)
+    assert record["request"] == {**accepted.request, "modelId": sonnet_4}
+    assert "cachePoint" not in json.dumps(record["request"])
 
 
 def test_env_var_logs_a_langchain_agent_with_its_thread_and_node(

@@ -23,10 +23,19 @@ _KEY = "bedrock_cache_active_call"
 
 @dataclass
 class ActiveCall:
-    """The call being made: its request as sent (checkpoints included) and its span."""
+    """The call being made: the instrumentation's record of it, and its span."""
 
-    request: Mapping[str, Any]
+    planned: Any
+    """The instrumented client's call (its cache, prepared request, and the caller's original)."""
     span: CallSpan | None
+
+    @property
+    def request(self) -> Mapping[str, Any]:
+        """The request as sent: planned, or the caller's own after Bedrock refused our plan."""
+        sent: Mapping[str, Any] = (
+            self.planned.original if self.planned.resent else self.planned.prepared.request
+        )
+        return sent
 
     def enter(self) -> Token[ActiveCall | None]:
         if self.span is not None:
@@ -68,14 +77,14 @@ def hook_client(client: Any) -> None:
 
 
 def _before_call(context: dict[str, Any], **_: Any) -> None:
-    entry = context.get(CONTEXT_KEY)
-    if entry is None:
+    planned = context.get(CONTEXT_KEY)
+    if planned is None:
         return
-    cache, prepared = entry
     try:
-        otel: OpenTelemetry | None = getattr(cache, "opentelemetry", None)
-        span = otel.call_span(prepared.model.requested_id) if otel is not None else None
-        call = ActiveCall(prepared.request, span)
+        otel: OpenTelemetry | None = getattr(planned.cache, "opentelemetry", None)
+        model = planned.prepared.model.requested_id
+        span = otel.call_span(model) if otel is not None else None
+        call = ActiveCall(planned, span)
         context[_KEY] = (call, call.enter())
     except Exception as exc:
         log_fault("starting the call's telemetry", exc)
