@@ -151,7 +151,7 @@ def render(html: Path, *args: str) -> str:
                 "--disable-component-update",
                 "--disable-sync",
                 f"--user-data-dir={profile}",
-                "--window-size=1280,2900",
+                "--window-size=1280,2700",
                 *args,
                 html.as_uri(),
             ],

@@ -21,6 +21,7 @@ from langsmith import Client, traceable, tracing_context
 from llama_index.core.llms import ChatMessage
 
 from bedrock_cache import BedrockCache, CachePolicy, ModelTable
+from bedrock_cache.cli import main
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
 from bedrock_cache.telemetry import TRACE_LOG_ENV, TraceLog, read_trace_log
 from integrations.shared import support_system_prompt
@@ -75,6 +76,24 @@ def test_requests_as_sent_only_when_asked(bedrock_emulator: Emulator, tmp_path: 
     assert plain["request"]["system"] == [{"text": SYSTEM}, {"cachePoint": {"type": "default"}}]
     assert streamed["request"]["messages"] == messages
     assert streamed["cache_read_tokens"] > 0
+
+
+def test_a_log_with_requests_feeds_the_lint(
+    bedrock_emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = TraceLog(tmp_path / "stamped.jsonl", include_request=True)
+    client = BedrockCache(trace_log=log).instrument(bedrock_emulator.client())
+    for hour in range(3):
+        client.converse(
+            modelId=MODEL,
+            system=[{"text": f"Now: 2026-11-26T0{hour}:00:00Z. {SYSTEM}"}],
+            messages=[{"role": "user", "content": [{"text": "Summarize the queue."}]}],
+        )
+    assert main(["lint", str(log.path), "--format", "json"]) == 1
+    findings = json.loads(capsys.readouterr().out)
+    rules = {(f["rule"], f["section"]) for f in findings}
+    assert ("BC101", "system") in rules  # the timestamp, found in the logged requests
+    assert ("BC401", "system") in rules  # the misses the log recorded
 
 
 def test_a_resent_request_is_logged_as_it_finally_went_out(

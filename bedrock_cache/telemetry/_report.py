@@ -128,6 +128,8 @@ def _where(miss: Mapping[str, Any]) -> str:
 
 
 def _misses(calls: Sequence[Call]) -> str:
+    """One row per miss; the model column only when the log has several models."""
+    several = len({call.model for call in calls}) > 1
     rows = []
     for call in calls:
         miss = call.miss
@@ -135,23 +137,27 @@ def _misses(calls: Sequence[Call]) -> str:
             continue
         idle = miss.get("idle_seconds")
         written = call.tokens("cache_write_5m_tokens") + call.tokens("cache_write_1h_tokens")
+        model = (
+            f'<td class="model" title="{escape(call.model)}">{escape(short_model(call.model))}</td>'
+            if several
+            else ""
+        )
         rows.append(
             "<tr>"
-            f'<td class="num">{call.number}</td><td>{escape(call.time[11:23])}</td>'
-            f'<td class="model" title="{escape(call.model)}">'
-            f"{escape(short_model(call.model))}</td>"
+            f'<td class="num">{call.number}</td><td>{escape(call.time[11:19])}</td>{model}'
             f'<td><span class="cause">{escape(str(miss.get("cause") or "unexplained"))}</span></td>'
             f'<td class="where">{escape(_where(miss))}</td>'
             f'<td class="num">{"—" if idle is None else f"{float(idle):,.0f}s"}</td>'
             f'<td class="num">{tokens_text(written)}</td>'
-            f"<td>{escape(str(miss.get('message') or ''))}</td>"
+            f'<td class="why">{escape(str(miss.get("message") or ""))}</td>'
             "</tr>"
         )
     if not rows:
         return '<p class="empty">No misses: every call read what its plan expected.</p>'
     head = (
-        "<tr><th>#</th><th>time (UTC)</th><th>model</th><th>cause</th><th>where</th>"
-        "<th>idle</th><th>written</th><th>explanation</th></tr>"
+        "<tr><th>#</th><th>time (UTC)</th>"
+        + ("<th>model</th>" if several else "")
+        + "<th>cause</th><th>where</th><th>idle</th><th>written</th><th>explanation</th></tr>"
     )
     return f'<table class="misses"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
 
