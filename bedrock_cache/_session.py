@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._instrument import ACTIVE, active_cache, instrument_client
 from ._layout import Block, Layout, with_checkpoints
@@ -22,9 +22,7 @@ from ._rules import Placement, existing_placements
 from ._tokens import DefaultEstimator, TokenEstimator
 from ._usage import CacheStats, CacheUsage
 from .diagnostics import Expectation, Miss, MissExplainer, MissWarnings
-
-if TYPE_CHECKING:
-    from .telemetry import OpenTelemetry, TraceLog
+from .telemetry import OpenTelemetry, TraceLog, attach_telemetry
 
 logger = logging.getLogger("bedrock_cache")
 
@@ -118,8 +116,6 @@ class BedrockCache:
         self._warn = MissWarnings()
         self._listeners: list[ReportListener] = []
         self._lock = threading.Lock()
-        from .telemetry import attach_telemetry
-
         self.trace_log, self.opentelemetry = attach_telemetry(self, trace_log, opentelemetry)
 
     @property
