@@ -106,6 +106,8 @@ def test_boto3_call_gets_a_client_span_with_genai_usage(
     assert read["bedrock_cache.checkpoints"] >= 1
     assert read["bedrock_cache.hit_rate"] > 0.9
     assert read["bedrock_cache.saved_usd"] > 0 > write["bedrock_cache.saved_usd"]
+    assert write["bedrock_cache.miss.cause"] == "first_seen"
+    assert "bedrock_cache.miss.cause" not in read
 
     total = otel.cache.stats.total()
     sums = otel.counters()
@@ -115,6 +117,7 @@ def test_boto3_call_gets_a_client_span_with_genai_usage(
     assert sums[("bedrock_cache.tokens", "output")] == total.usage.output
     assert sums[("bedrock_cache.cost", "")] == pytest.approx(total.cost)
     assert sums[("bedrock_cache.cost_without_cache", "")] == pytest.approx(total.cost_without_cache)
+    assert sums[("bedrock_cache.misses", "")] == 1
 
 
 def test_the_apps_current_span_is_annotated_instead(

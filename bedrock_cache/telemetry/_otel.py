@@ -10,7 +10,6 @@ provider the API hands out no-op spans and instruments, so this costs next to no
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -154,10 +153,8 @@ class OpenTelemetry:
 
 
 def miss_cause(report: CallReport) -> str | None:
-    """The report's miss cause, if the call missed what its plan expected."""
-    miss = getattr(report, "miss", None)
-    cause = miss.get("cause") if isinstance(miss, Mapping) else getattr(miss, "cause", None)
-    return str(cause) if cause else None
+    """The report's miss cause, if the call did not read what earlier calls cached."""
+    return report.miss.cause if report.miss is not None else None
 
 
 @dataclass
