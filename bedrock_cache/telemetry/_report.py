@@ -69,7 +69,9 @@ def _summary(calls: Sequence[Call]) -> str:
     cost = sum(c.usd("cost_usd") for c in calls)
     baseline = sum(c.usd("cost_without_cache_usd") for c in calls)
     saved = baseline - cost
-    misses = sum(c.miss is not None for c in calls)
+    causes = [str(c.miss.get("cause")) for c in calls if c.miss is not None]
+    first = causes.count("first_seen")  # a cold start: nothing earlier could have been read
+    misses = len(causes) - first
     with_read = sum(c.tokens("cache_read_tokens") > 0 for c in calls)
     models = sorted({c.model for c in calls})
     cards = [
@@ -90,7 +92,7 @@ def _summary(calls: Sequence[Call]) -> str:
             usd_text(saved),
             percent_text(saved / baseline) + " of the baseline" if baseline else "",
         ),
-        ("Misses", f"{misses:,}", "calls that did not read what they could"),
+        ("Misses", f"{misses:,}", f"calls that did not read what they could (+{first} first seen)"),
     ]
     html = "".join(
         f'<div class="card"><div class="label">{escape(label)}</div>'
