@@ -1,0 +1,14 @@
+"""The llama-index strategy (wired in a following change)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import Sender, Strategy, Unavailable
+
+
+def _open(emu: Any, model: str) -> Sender:
+    raise Unavailable("not wired to the emulator yet")
+
+
+LLAMA_INDEX = Strategy("llama-index", "", _open)
