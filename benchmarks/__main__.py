@@ -15,7 +15,7 @@ from pathlib import Path
 from .bound import lower_bound
 from .report import WorkloadResult, table, totals, write
 from .runner import Run, run
-from .strategies import Strategy, Unavailable, strategies
+from .strategies import Strategy, Unavailable, clairvoyant, strategies
 from .workloads import WORKLOADS, workload
 
 LIBRARIES = (
@@ -49,7 +49,8 @@ def measure(name: str, chosen: Sequence[Strategy]) -> WorkloadResult:
     base_requests = baseline.requests()
     result = WorkloadResult(load.name, load.model, len(calls), lower_bound(base_requests))
     base_tokens = baseline.usage.total_input
-    for strategy in chosen:
+    schedule = clairvoyant.strategy(base_requests, [s.request for s in baseline.sent])
+    for strategy in [*chosen, schedule]:
         try:
             outcome = baseline if strategy.name == "none" else run(load, strategy, calls)
         except Unavailable as exc:
