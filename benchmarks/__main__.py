@@ -6,9 +6,11 @@ Prints a table per workload and writes ``benchmarks/results.json`` and ``benchma
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from importlib import metadata
 from pathlib import Path
 
@@ -62,6 +64,10 @@ def measure(name: str, chosen: Sequence[Strategy]) -> WorkloadResult:
     return result
 
 
+def _measure_named(name: str, strategy_names: Sequence[str]) -> WorkloadResult:
+    return measure(name, [s for s in strategies() if s.name in strategy_names])
+
+
 def violations(result: WorkloadResult) -> list[str]:
     """Strategies that cost less than the bound of their own requests: a broken bound."""
     return [
@@ -83,6 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="where results.json and RESULTS.md go (default: benchmarks/)",
     )
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--jobs", type=int, default=min(2, os.cpu_count() or 1), help="workloads run in parallel"
+    )
     args = parser.parse_args(argv)
     names = args.workload or [w.name for w in WORKLOADS]
     chosen = [s for s in strategies() if not args.strategy or s.name in args.strategy]
@@ -90,11 +99,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     results: list[WorkloadResult] = []
     broken: list[str] = []
-    for name in names:
-        result = measure(name, chosen)
-        results.append(result)
-        broken += violations(result)
-        print(table(result), end="\n\n", flush=True)
+    chosen_names = [s.name for s in chosen]
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for result in pool.map(_measure_named, names, [chosen_names] * len(names)):
+            results.append(result)
+            broken += violations(result)
+            print(table(result), end="\n\n", flush=True)
     print(totals(results), end="\n\n")
     overhead_text = ""
     if not args.no_overhead:
