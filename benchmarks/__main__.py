@@ -15,7 +15,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .bound import lower_bound
-from .report import WorkloadResult, table, totals, write
+from .report import WorkloadResult, summary, table, totals, write
 from .runner import Run, run
 from .strategies import Strategy, Unavailable, clairvoyant, strategies
 from .workloads import WORKLOADS, workload
@@ -106,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             broken += violations(result)
             print(table(result), end="\n\n", flush=True)
     print(totals(results), end="\n\n")
+    print(summary(results), end="\n\n")
     overhead_text = ""
     if not args.no_overhead:
         from .overhead import overhead_report
