@@ -19,37 +19,18 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from bedrock_cache import CacheUsage, Layout, cost_of, with_checkpoints
+from bedrock_cache import Layout, with_checkpoints
 from bedrock_cache._rules import Placement, entry_checkpoints, position_problem, request_problem
 from bedrock_cache.emulator import ManualClock, PromptCache
 
-from ..bound import TTL_SECONDS, Request
+from ..bound import TTL_SECONDS, Prices, Request, prices_of
 from ..calls import Call
 from . import Sender, Strategy
 
 #: Candidate write positions scored per request (the deepest shared ones).
 MAX_CANDIDATES = 8
-
-
-@dataclass(frozen=True)
-class _Prices:
-    input: float
-    read: float
-    write: dict[str, float]
-
-
-def _prices(request: Request) -> _Prices:
-    def one(usage: CacheUsage) -> float:
-        return cost_of(usage, request.model).total
-
-    return _Prices(
-        one(CacheUsage(uncached_input=1)),
-        one(CacheUsage(cache_read=1)),
-        {"5m": one(CacheUsage(cache_write_5m=1)), "1h": one(CacheUsage(cache_write_1h=1))},
-    )
 
 
 def plan(requests: Sequence[Request], bodies: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -99,7 +80,7 @@ def _choose(
     shared = {_deepest_shared(layout, other.layout, valid) for other in future}
     candidates = sorted(j for j in shared if j is not None and j > read)[-MAX_CANDIDATES:]
     budget = spec.max_checkpoints
-    prices = _prices(request)
+    prices = prices_of(request.model)
     chains = {
         (j, ttl): _chain(layout.blocks[j].fingerprint, j, future, now, TTL_SECONDS[ttl])
         for j in candidates
@@ -159,7 +140,7 @@ def _value(
     chosen: tuple[int, ...],
     ttls: tuple[str, ...],
     chains: dict[tuple[int, str], frozenset[int]],
-    prices: _Prices,
+    prices: Prices,
 ) -> float:
     total = 0.0
     previous = layout.prefix_tokens(read)
