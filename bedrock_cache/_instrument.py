@@ -112,6 +112,9 @@ def instrument_client(
             lambda exception, context, **_: _after_error(exception, context),
             unique_id=f"bedrock-cache-record-error-{operation}",
         )
+    from .telemetry._callhooks import hook_client  # telemetry builds on this module
+
+    hook_client(client)
     return client
 
 
@@ -209,7 +212,8 @@ def _after_error(exception: BaseException, context: Mapping[str, Any]) -> None:
 
 
 def _record(call: _Call, usage: Any, target: dict[str, Any]) -> None:
-    report = call.cache.record(call.prepared.model, usage, call.plan)
+    expectation = None if call.resent else call.prepared.expectation
+    report = call.cache.record(call.prepared.model, usage, call.plan, expectation)
     target[RESPONSE_KEY] = report.as_dict()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -18,8 +19,10 @@ from langchain_core.outputs import ChatGeneration, LLMResult
 
 from bedrock_cache import (
     RECENT_CALLS,
+    RESPONSE_KEY,
     CacheStats,
     CallReport,
+    Miss,
     ModelResolver,
     ModelTable,
     outcome_of,
@@ -125,7 +128,7 @@ class BedrockCacheCallbackHandler(BaseCallbackHandler):
                 # langchain-aws reports ``base_model_id or model_id`` as the run's model.
                 resolved = self.resolver.resolve(model_id, started_model)
                 usage = usage_from_langchain(usage_metadata)
-                report = record_call(self.stats, resolved, usage)
+                report = _with_miss(record_call(self.stats, resolved, usage), message)
         return report
 
     def reset(self) -> None:
@@ -149,3 +152,10 @@ class BedrockCacheCallbackHandler(BaseCallbackHandler):
 def _trim(runs: OrderedDict[UUID, Any], limit: int) -> None:
     while len(runs) > limit:
         runs.popitem(last=False)
+
+
+def _with_miss(report: CallReport, message: BaseMessage) -> CallReport:
+    """The report with the planner's miss explanation, when the call was planned."""
+    planned = message.response_metadata.get(RESPONSE_KEY)
+    miss = planned.get("miss") if isinstance(planned, Mapping) else None
+    return replace(report, miss=Miss.from_dict(miss)) if isinstance(miss, Mapping) else report
