@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -84,34 +85,62 @@ def check(emulator: Emulator, cache: BedrockCache) -> None:
     assert cache.stats.total().unfinished == 0
 
 
+@dataclass(frozen=True)
+class Case:
+    """One generated call pattern: the model, streamed or not, the settings, the conversation."""
+
+    model: str
+    stream: bool
+    policy: CachePolicy
+    base_model: Any
+    system: str
+    turns: list[tuple[str, list[str]]]
+
+    def cache(self) -> BedrockCache:
+        return BedrockCache(self.policy, base_model=self.base_model)
+
+
+ANY_MODEL = st.sampled_from(MODELS)
+
+
+def cases(model: st.SearchStrategy[str] = ANY_MODEL) -> st.SearchStrategy[Case]:
+    return st.builds(
+        lambda model, stream, policy, base_model, conversation: Case(
+            model, stream, policy, base_model, *conversation
+        ),
+        model,
+        st.booleans(),
+        policies,
+        base_models,
+        conversations(),
+    )
+
+
+def twice_unchanged(emulator: Emulator, cache: BedrockCache, payload: Any, call: Any) -> None:
+    """Make the call twice (the second reads what the first wrote); the caller's input is
+    unchanged and the stats equal what the emulator reported."""
+    before = copy.deepcopy(payload)
+    for _ in range(2):
+        assert call(payload)
+    assert payload == before
+    check(emulator, cache)
+
+
 @pytest.mark.parametrize("model", MODELS)
 @PER_MODEL
-@given(
-    stream=st.booleans(),
-    policy=policies,
-    base_model=base_models,
-    conversation=conversations(),
-)
-def test_boto3(
-    emulator: Emulator,
-    model: str,
-    stream: bool,
-    policy: CachePolicy,
-    base_model: Any,
-    conversation: tuple[str, list[tuple[str, list[str]]]],
-) -> None:
+@given(data=st.data())
+def test_boto3(emulator: Emulator, model: str, data: st.DataObject) -> None:
+    case = data.draw(cases(st.just(model)))
     emulator.reset()
-    cache = BedrockCache(policy, base_model=base_model)
+    cache = case.cache()
     client = cache.instrument(emulator.client())
-    request = converse_request(*conversation)
-    before = copy.deepcopy(request)
-    for _ in range(2):  # the second call reads what the first wrote
-        if stream:
-            list(client.converse_stream(modelId=model, **request)["stream"])
-        else:
-            client.converse(modelId=model, **request)
-    assert request == before
-    check(emulator, cache)
+
+    def call(request: dict[str, Any]) -> Any:
+        if case.stream:
+            return list(client.converse_stream(modelId=model, **request)["stream"])
+        return client.converse(modelId=model, **request)
+
+    twice_unchanged(emulator, cache, converse_request(case.system, case.turns), call)
 
 
 def langchain_messages(system: str, turns: list[tuple[str, list[str]]]) -> list[BaseMessage]:
@@ -123,63 +152,25 @@ def langchain_messages(system: str, turns: list[tuple[str, list[str]]]) -> list[
 
 
 @FUZZ
-@given(
-    model=st.sampled_from(MODELS),
-    stream=st.booleans(),
-    policy=policies,
-    base_model=base_models,
-    conversation=conversations(),
-)
-def test_langchain(
-    emulator: Emulator,
-    model: str,
-    stream: bool,
-    policy: CachePolicy,
-    base_model: Any,
-    conversation: tuple[str, list[tuple[str, list[str]]]],
-) -> None:
+@given(case=cases())
+def test_langchain(emulator: Emulator, case: Case) -> None:
     emulator.reset()
-    cache = BedrockCache(policy, base_model=base_model)
-    llm = with_bedrock_cache(ChatBedrockConverse(model=model, **emulator.connection_kwargs), cache)
-    messages = langchain_messages(*conversation)
-    before = copy.deepcopy(messages)
-    for _ in range(2):
-        if stream:
-            assert list(llm.stream(messages))
-        else:
-            assert llm.invoke(messages)
-    assert messages == before
-    check(emulator, cache)
+    cache = case.cache()
+    llm = with_bedrock_cache(
+        ChatBedrockConverse(model=case.model, **emulator.connection_kwargs), cache
+    )
+    call = (lambda m: list(llm.stream(m))) if case.stream else llm.invoke
+    twice_unchanged(emulator, cache, langchain_messages(case.system, case.turns), call)
 
 
 @FUZZ
-@given(
-    model=st.sampled_from(MODELS),
-    stream=st.booleans(),
-    policy=policies,
-    base_model=base_models,
-    conversation=conversations(),
-)
-def test_llama_index(
-    emulator: Emulator,
-    model: str,
-    stream: bool,
-    policy: CachePolicy,
-    base_model: Any,
-    conversation: tuple[str, list[tuple[str, list[str]]]],
-) -> None:
+@given(case=cases())
+def test_llama_index(emulator: Emulator, case: Case) -> None:
     emulator.reset()
-    cache = BedrockCache(policy, base_model=base_model)
-    llm = CachingBedrockConverse(model=model, cache=cache, **emulator.connection_kwargs)
-    system, turns = conversation
-    messages = [ChatMessage(role="system", content=system)] + [
-        ChatMessage(role=role, content="\n\n".join(blocks)) for role, blocks in turns
+    cache = case.cache()
+    llm = CachingBedrockConverse(model=case.model, cache=cache, **emulator.connection_kwargs)
+    messages = [ChatMessage(role="system", content=case.system)] + [
+        ChatMessage(role=role, content="\n\n".join(blocks)) for role, blocks in case.turns
     ]
-    before = copy.deepcopy(messages)
-    for _ in range(2):
-        if stream:
-            assert list(llm.stream_chat(messages))
-        else:
-            assert llm.chat(messages)
-    assert messages == before
-    check(emulator, cache)
+    call = (lambda m: list(llm.stream_chat(m))) if case.stream else llm.chat
+    twice_unchanged(emulator, cache, messages, call)
