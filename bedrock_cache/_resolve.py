@@ -28,6 +28,7 @@ from ._models import (
     default_table,
     unknown_model_spec,
 )
+from ._models import _profile_model as profile_model
 
 #: What ``base_model=`` accepts: one base model id, a mapping ARN -> base model id, or a boto3
 #: ``bedrock`` control-plane client (its ``get_inference_profile`` names the model).
@@ -170,9 +171,7 @@ def _without(spec: ModelSpec, reason: Rejection) -> ModelSpec:
 def _profile_model(client: Any, arn: str) -> str | None:
     """The base model id ``GetInferenceProfile`` names for ``arn``; ``None`` if it cannot say."""
     try:
-        profile = client.get_inference_profile(inferenceProfileIdentifier=arn)
-        model_arn = str(profile["models"][0]["modelArn"])
+        return profile_model(client, arn)
     except Exception as exc:
         fault(f"get_inference_profile failed for {arn}; its requests go out as built", exc)
         return None
-    return model_arn.rsplit("/", 1)[-1]
