@@ -12,12 +12,14 @@ from collections.abc import Callable, Sequence
 from . import _estimate_cli
 from .diagnostics import _lint_cli
 from .emulator import _cli as _emulator_cli
+from .telemetry import _report_cli
 
 #: Subcommand registrars, in help order.
 COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     _emulator_cli.add_parser,
     _estimate_cli.add_parser,
     _lint_cli.add_parser,
+    _report_cli.add_parser,
 ]
 
 
