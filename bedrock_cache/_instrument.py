@@ -18,6 +18,7 @@ from typing import Any
 
 from ._session import BedrockCache, PreparedRequest, active_cache
 from ._usage import usage_from_converse, usage_from_stream_event
+from .apis import INVOKE_OPERATIONS, plan_invoke, tap_invoke_response
 
 logger = logging.getLogger("bedrock_cache")
 
@@ -50,6 +51,17 @@ def instrument_client(client: Any, cache: BedrockCache | None = None) -> Any:
         events.register(
             f"after-call.bedrock-runtime.{operation}",
             lambda parsed, context, **_: _after(parsed, context),
+            unique_id=f"bedrock-cache-record-{operation}",
+        )
+    for operation in INVOKE_OPERATIONS:
+        events.register(
+            f"before-parameter-build.bedrock-runtime.{operation}",
+            lambda params, context, ref=ref, **_: _before_invoke(ref(), params, context),
+            unique_id=f"bedrock-cache-plan-{operation}",
+        )
+        events.register(
+            f"after-call.bedrock-runtime.{operation}",
+            lambda parsed, context, **_: _after_invoke(parsed, context),
             unique_id=f"bedrock-cache-record-{operation}",
         )
     return client
@@ -117,3 +129,24 @@ class _StreamTap:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def _before_invoke(client: Any, params: dict[str, Any], context: dict[str, Any]) -> None:
+    """InvokeModel: the same planning on the model's native body (``bedrock_cache.apis``)."""
+    cache = _cache_for(client)
+    if cache is None:
+        return
+    try:
+        plan_invoke(cache, params, context, CONTEXT_KEY)
+    except Exception:
+        logger.exception("bedrock_cache could not plan this request; sending it unchanged")
+
+
+def _after_invoke(parsed: dict[str, Any], context: Mapping[str, Any]) -> None:
+    entry: tuple[BedrockCache, PreparedRequest] | None = context.get(CONTEXT_KEY)
+    if entry is None:
+        return
+    try:
+        tap_invoke_response(parsed, context, lambda usage, target: _record(entry, usage, target))
+    except Exception:
+        logger.exception("bedrock_cache could not record this response; the call is unaffected")

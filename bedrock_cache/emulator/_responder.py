@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._eventstream import event_frame, exception_frame
@@ -15,16 +15,18 @@ Event = tuple[str, dict[str, Any]]
 
 @dataclass(frozen=True)
 class JsonResponse:
-    """A complete JSON body (Converse, CountTokens)."""
+    """A complete JSON body (Converse, CountTokens, InvokeModel)."""
 
     body: Mapping[str, Any]
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class StreamResponse:
-    """Binary event-stream frames, sent one chunk each (ConverseStream)."""
+    """Binary event-stream frames, sent one chunk each (ConverseStream, InvokeModel streams)."""
 
     frames: tuple[bytes, ...]
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 Response = JsonResponse | StreamResponse

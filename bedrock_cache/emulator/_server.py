@@ -10,7 +10,7 @@ import socket
 import socketserver
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 from urllib.parse import unquote
@@ -24,11 +24,16 @@ HOST = "127.0.0.1"
 Dispatch = Callable[[Operation, str, bytes], Response]
 logger = logging.getLogger("bedrock_cache.emulator")
 
-_ROUTE = re.compile(r"^/model/(?P<model>[^/]+)/(?P<op>converse|converse-stream|count-tokens)$")
+_ROUTE = re.compile(
+    r"^/model/(?P<model>[^/]+)/"
+    r"(?P<op>converse|converse-stream|count-tokens|invoke|invoke-with-response-stream)$"
+)
 _OPERATIONS: dict[str, Operation] = {
     "converse": "Converse",
     "converse-stream": "ConverseStream",
     "count-tokens": "CountTokens",
+    "invoke": "InvokeModel",
+    "invoke-with-response-stream": "InvokeModelWithResponseStream",
 }
 
 
@@ -83,14 +88,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(exc.code, exc.status, exc.message)
             return
         if isinstance(response, JsonResponse):
-            self._send_json(200, response.body, {})
+            self._send_json(200, response.body, response.headers)
         else:
-            self._send_stream(response.frames)
+            self._send_stream(response.frames, response.headers)
 
     def do_GET(self) -> None:
         self._send_error("UnknownOperationException", 404, "Only POST routes exist")
 
-    def _send_json(self, status: int, body: Any, headers: dict[str, str]) -> None:
+    def _send_json(self, status: int, body: Any, headers: Mapping[str, str]) -> None:
         raw = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -105,11 +110,13 @@ class _Handler(BaseHTTPRequestHandler):
         error_type = {"x-amzn-ErrorType": f"{code}:{ERROR_NAMESPACE}"}
         self._send_json(status, {"message": message}, error_type)
 
-    def _send_stream(self, frames: tuple[bytes, ...]) -> None:
+    def _send_stream(self, frames: tuple[bytes, ...], headers: Mapping[str, str]) -> None:
         self.send_response(200)
         self.send_header("Content-Type", EVENTSTREAM)
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.end_headers()
         try:
             for frame in frames:

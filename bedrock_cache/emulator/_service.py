@@ -23,6 +23,7 @@ from .._tokens import block_tokens, text_tokens
 from ._cache import CacheOutcome, PromptCache
 from ._clock import Clock
 from ._errors import ERROR_STATUS, STREAM_EXCEPTIONS, EmulatedError
+from ._invoke import INVOKE_OPERATIONS, InvokeAnswer, read_invoke
 from ._replies import Reply, SimulatedLatency, default_reply, render
 from ._responder import (
     JsonResponse,
@@ -33,7 +34,9 @@ from ._responder import (
     stream_frames,
 )
 
-Operation = Literal["Converse", "ConverseStream", "CountTokens"]
+Operation = Literal[
+    "Converse", "ConverseStream", "CountTokens", "InvokeModel", "InvokeModelWithResponseStream"
+]
 logger = logging.getLogger("bedrock_cache.emulator")
 
 
@@ -134,6 +137,8 @@ class EmulatedBedrock:
             spec = self._resolve(model_id)
             if operation == "CountTokens":
                 return self._count_tokens(request, model_id)
+            if operation in INVOKE_OPERATIONS:
+                return self._invoke(operation, request, spec)
             return self._converse(operation, request, spec)
         except EmulatedError as exc:
             logger.info("%s %s -> %s", operation, model_id, exc.code)
@@ -208,6 +213,39 @@ class EmulatedBedrock:
         cut = min(fault.after_events, len(events))
         self._record(_failed(record, fault))
         return StreamResponse(stream_frames(events, (cut, fault.code, fault.message)))
+
+    def _invoke(self, operation: Operation, request: dict[str, Any], spec: ModelSpec) -> Response:
+        """InvokeModel*: the native body through the same cache, answered in its own shape."""
+        native = read_invoke(request, spec)
+        answer = self._answer(native.converse, spec)
+        output_tokens = int(answer.usage["outputTokens"])
+        reply = InvokeAnswer(
+            native,
+            spec,
+            answer.blocks,
+            answer.stop_reason,
+            answer.outcome,
+            output_tokens,
+            answer.latency_ms,
+        )
+        record = RecordedRequest(
+            operation,
+            str(request["modelId"]),
+            request,
+            outcome=answer.outcome,
+            usage=reply.usage(),
+            output=tuple(answer.blocks),
+            stop_reason=answer.stop_reason,
+        )
+        if operation == "InvokeModel":
+            self._record(record)
+            return reply.response()
+        fault = self._take(self._state.stream_faults, operation)
+        if fault is None:
+            self._record(record)
+            return reply.stream()
+        self._record(_failed(record, fault))
+        return reply.stream((fault.after_events, fault.code, fault.message))
 
     def _answer(self, request: dict[str, Any], spec: ModelSpec) -> _Answer:
         started = time.monotonic()

@@ -1,0 +1,29 @@
+"""The model-native request bodies of InvokeModel, mapped to the one Converse-shaped layout.
+
+The planner, the rules and the emulator's cache all work on Converse requests; an InvokeModel
+body is read into a :class:`NativeRequest` (its Converse-shaped mirror plus where each block
+came from), planned like any Converse request, and written back in the body's own markers.
+"""
+
+from ._anthropic import cache_control, read_anthropic, usage_from_anthropic
+from ._invoke import INVOKE_OPERATIONS, plan_invoke, tap_invoke_response
+from ._native import Api, NativeBodyError, NativeRequest, Origin
+from ._nova import read_nova, usage_from_nova
+from ._read import FAMILY_APIS, read_native
+
+__all__ = [
+    "FAMILY_APIS",
+    "INVOKE_OPERATIONS",
+    "Api",
+    "NativeBodyError",
+    "NativeRequest",
+    "Origin",
+    "cache_control",
+    "plan_invoke",
+    "read_anthropic",
+    "read_native",
+    "read_nova",
+    "tap_invoke_response",
+    "usage_from_anthropic",
+    "usage_from_nova",
+]
