@@ -20,13 +20,12 @@ from langchain.agents.middleware.types import (
     ModelRequest,
     ModelResponse,
 )
-from langchain_aws import ChatBedrockConverse
 from langchain_core.messages import AIMessage
 
 from bedrock_cache import RESPONSE_KEY, BedrockCache, CacheStats, ModelResolutionError
 from bedrock_cache import instrument_client as _instrument_client
 
-from ._models import bedrock_converse_model, cache_from
+from ._models import BedrockChatModel, bedrock_chat_model, cache_from
 
 logger = logging.getLogger("bedrock_cache")
 
@@ -46,9 +45,10 @@ class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
     Args:
         cache: the :class:`bedrock_cache.BedrockCache` to plan with and count into (one per app
             is fine); a new one if omitted.
-        unsupported_model_behavior: what to do when the agent's model is not a
-            ``ChatBedrockConverse`` or its model does not support prompt caching: ``"ignore"``,
-            ``"warn"`` (and continue uncached) or ``"raise"`` (``ValueError``).
+        unsupported_model_behavior: what to do when the agent's model is neither a
+            ``ChatBedrockConverse`` nor a ``ChatBedrock``, or its model does not support prompt
+            caching: ``"ignore"``, ``"warn"`` (and continue uncached) or ``"raise"``
+            (``ValueError``).
         **policy: :class:`bedrock_cache.CachePolicy` fields (instead of ``cache``), e.g.
             ``static_ttl="1h"``.
     """
@@ -97,7 +97,7 @@ class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
         return result
 
     @contextmanager
-    def _planning(self, model: ChatBedrockConverse) -> Iterator[None]:
+    def _planning(self, model: BedrockChatModel) -> Iterator[None]:
         """Hook the model's client (idempotent) and plan with this cache inside the block."""
         try:
             _instrument_client(model.client, None)
@@ -108,12 +108,12 @@ class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
         with self.cache.activate():
             yield
 
-    def _gate(self, request: ModelRequest[Any]) -> ChatBedrockConverse | None:
-        """The one gate: the request's ChatBedrockConverse if its model caches, else ``None``."""
-        model = bedrock_converse_model(request.model)
+    def _gate(self, request: ModelRequest[Any]) -> BedrockChatModel | None:
+        """The one gate: the request's Bedrock chat model if its model caches, else ``None``."""
+        model = bedrock_chat_model(request.model)
         if model is None:
             return self._unsupported(
-                f"BedrockCacheMiddleware supports ChatBedrockConverse only, not "
+                f"BedrockCacheMiddleware supports ChatBedrockConverse and ChatBedrock, not "
                 f"{type(request.model).__name__}; calling it without prompt caching."
             )
         try:
@@ -127,7 +127,7 @@ class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
             return self._unsupported(f"{reason}; calling it without prompt caching.")
         return model
 
-    def _unsupported(self, message: str) -> ChatBedrockConverse | None:
+    def _unsupported(self, message: str) -> BedrockChatModel | None:
         """Apply ``unsupported_model_behavior``; returns ``None`` (no caching) unless raising."""
         if self.unsupported_model_behavior == "raise":
             raise ValueError(message)
