@@ -147,6 +147,6 @@ def _after_invoke(parsed: dict[str, Any], context: Mapping[str, Any]) -> None:
     if entry is None:
         return
     try:
-        tap_invoke_response(parsed, context, lambda usage, target: _record(entry, usage, target))
+        tap_invoke_response(parsed, lambda usage, target: _record(entry, usage, target))
     except Exception:
         logger.exception("bedrock_cache could not record this response; the call is unaffected")

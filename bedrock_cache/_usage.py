@@ -85,6 +85,58 @@ def usage_from_stream_event(event: Mapping[str, Any]) -> CacheUsage | None:
     return usage_from_converse(metadata["usage"])
 
 
+#: The closing metrics of an InvokeModel response stream.
+INVOCATION_METRICS = "amazon-bedrock-invocationMetrics"
+
+
+def usage_from_native(usage: Mapping[str, Any]) -> CacheUsage:
+    """From a ``usage`` object of any shape Bedrock returns: Converse, an Anthropic Messages
+    body (``input_tokens``...) or a Nova InvokeModel body (``cacheReadInputTokenCount``...)."""
+    if "input_tokens" in usage or "cache_creation_input_tokens" in usage:
+        return usage_from_anthropic(usage)
+    if "cacheReadInputTokenCount" in usage or "cacheWriteInputTokenCount" in usage:
+        return usage_from_nova(usage)
+    return usage_from_converse(usage)
+
+
+def usage_from_anthropic(usage: Mapping[str, Any]) -> CacheUsage:
+    """From an Anthropic ``usage`` object (the body's, or a stream's ``message_start`` one).
+
+    ``input_tokens`` is the uncached input; ``cache_creation`` splits the writes by TTL.
+    """
+    write = _int(usage, "cache_creation_input_tokens")
+    details = usage.get("cache_creation")
+    write_1h = min(_int(details, "ephemeral_1h_input_tokens"), write) if details else 0
+    return CacheUsage(
+        cache_read=_int(usage, "cache_read_input_tokens"),
+        cache_write_5m=write - write_1h,
+        cache_write_1h=write_1h,
+        uncached_input=_int(usage, "input_tokens"),
+        output=_int(usage, "output_tokens"),
+    )
+
+
+def usage_from_nova(usage: Mapping[str, Any]) -> CacheUsage:
+    """From a Nova InvokeModel ``usage`` (or a stream's ``metadata.usage``): ``inputTokens`` is
+    the uncached input; Nova writes 5-minute entries only."""
+    return CacheUsage(
+        cache_read=_int(usage, "cacheReadInputTokenCount"),
+        cache_write_5m=_int(usage, "cacheWriteInputTokenCount"),
+        uncached_input=_int(usage, "inputTokens"),
+        output=_int(usage, "outputTokens"),
+    )
+
+
+def usage_from_invocation_metrics(metrics: Mapping[str, Any]) -> CacheUsage:
+    """From a stream's ``amazon-bedrock-invocationMetrics`` (no split of writes by TTL)."""
+    return CacheUsage(
+        cache_read=_int(metrics, "cacheReadInputTokenCount"),
+        cache_write_5m=_int(metrics, "cacheWriteInputTokenCount"),
+        uncached_input=_int(metrics, "inputTokenCount"),
+        output=_int(metrics, "outputTokenCount"),
+    )
+
+
 def usage_from_langchain(usage_metadata: Mapping[str, Any]) -> CacheUsage:
     """From a LangChain ``AIMessage.usage_metadata``.
 
@@ -116,10 +168,12 @@ def usage_from_llama_index(response: Any) -> CacheUsage | None:
     raw = getattr(response, "raw", None)
     if isinstance(raw, Mapping):
         if isinstance(raw.get("usage"), Mapping):
-            return usage_from_converse(raw["usage"])
+            return usage_from_native(raw["usage"])
         from_event = usage_from_stream_event(raw)
         if from_event is not None:
             return from_event
+        if isinstance(raw.get(INVOCATION_METRICS), Mapping):  # an InvokeModel stream's last chunk
+            return usage_from_invocation_metrics(raw[INVOCATION_METRICS])
     extra: Mapping[str, Any] = getattr(response, "additional_kwargs", None) or {}
     if "prompt_tokens" not in extra and "cache_read_input_tokens" not in extra:
         return None

@@ -5,10 +5,10 @@ body is read into a :class:`NativeRequest` (its Converse-shaped mirror plus wher
 came from), planned like any Converse request, and written back in the body's own markers.
 """
 
-from ._anthropic import cache_control, read_anthropic, usage_from_anthropic
+from ._anthropic import cache_control, read_anthropic
 from ._invoke import INVOKE_OPERATIONS, plan_invoke, tap_invoke_response
 from ._native import Api, NativeBodyError, NativeRequest, Origin
-from ._nova import read_nova, usage_from_nova
+from ._nova import read_nova
 from ._read import FAMILY_APIS, read_native
 
 __all__ = [
@@ -24,6 +24,4 @@ __all__ = [
     "read_native",
     "read_nova",
     "tap_invoke_response",
-    "usage_from_anthropic",
-    "usage_from_nova",
 ]

@@ -13,7 +13,6 @@ from typing import Any
 
 from .._models import TTL
 from .._tokens import canonical_json
-from .._usage import CacheUsage, _int
 from ._native import NativeRequest, Origin, list_of_objects, require
 
 MARKER = "cache_control"
@@ -201,20 +200,3 @@ def _native_block(body: dict[str, Any], origin: Origin) -> dict[str, Any]:
         holder[key] = [{"type": "text", "text": holder[key]}]
     block: dict[str, Any] = holder[key][origin.index]
     return block
-
-
-def usage_from_anthropic(usage: Mapping[str, Any]) -> CacheUsage:
-    """From an Anthropic ``usage`` object (the body's, or a stream's ``message_start`` one).
-
-    ``input_tokens`` is the uncached input; ``cache_creation`` splits the writes by TTL.
-    """
-    write = _int(usage, "cache_creation_input_tokens")
-    details = usage.get("cache_creation")
-    write_1h = min(_int(details, "ephemeral_1h_input_tokens"), write) if details else 0
-    return CacheUsage(
-        cache_read=_int(usage, "cache_read_input_tokens"),
-        cache_write_5m=write - write_1h,
-        cache_write_1h=write_1h,
-        uncached_input=_int(usage, "input_tokens"),
-        output=_int(usage, "output_tokens"),
-    )

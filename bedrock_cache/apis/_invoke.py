@@ -16,10 +16,16 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .._usage import CacheUsage, _int
-from ._anthropic import usage_from_anthropic
-from ._native import Api, NativeBodyError
-from ._nova import usage_from_nova
+from .._usage import (
+    INVOCATION_METRICS,
+    CacheUsage,
+    _int,
+    usage_from_anthropic,
+    usage_from_invocation_metrics,
+    usage_from_native,
+    usage_from_nova,
+)
+from ._native import NativeBodyError
 from ._read import read_native
 
 if TYPE_CHECKING:
@@ -28,8 +34,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("bedrock_cache")
 
 INVOKE_OPERATIONS = ("InvokeModel", "InvokeModelWithResponseStream")
-API_KEY = "bedrock_cache_api"
-METRICS = "amazon-bedrock-invocationMetrics"
 
 #: Counts one call's usage and puts its report into the given response dict.
 Recorder = Callable[[CacheUsage, dict[str, Any]], None]
@@ -59,38 +63,19 @@ def plan_invoke(
         text = json.dumps(native.with_checkpoints(points))
         params["body"] = text if isinstance(raw, str) else text.encode()
     context[context_key] = (cache, prepared)
-    context[API_KEY] = native.api
 
 
-def tap_invoke_response(
-    parsed: dict[str, Any], context: Mapping[str, Any], record: Recorder
-) -> None:
+def tap_invoke_response(parsed: dict[str, Any], record: Recorder) -> None:
     """Record the usage of an ``invoke_model*`` response without changing what the caller reads."""
-    api: Api = context[API_KEY]
     body: Any = parsed.get("body")
     if hasattr(body, "read"):
         from botocore.response import StreamingBody
 
         raw = body.read()
         parsed["body"] = StreamingBody(io.BytesIO(raw), len(raw))
-        record(_body_usage(api, json.loads(raw)), parsed)
+        record(usage_from_native(json.loads(raw).get("usage") or {}), parsed)
     elif body is not None:
-        parsed["body"] = _ChunkTap(body, api, record)
-
-
-def _body_usage(api: Api, body: Mapping[str, Any]) -> CacheUsage:
-    usage = body.get("usage") or {}
-    return usage_from_anthropic(usage) if api == "anthropic" else usage_from_nova(usage)
-
-
-def usage_from_invocation_metrics(metrics: Mapping[str, Any]) -> CacheUsage:
-    """From a stream's ``amazon-bedrock-invocationMetrics`` (no split of writes by TTL)."""
-    return CacheUsage(
-        cache_read=_int(metrics, "cacheReadInputTokenCount"),
-        cache_write_5m=_int(metrics, "cacheWriteInputTokenCount"),
-        uncached_input=_int(metrics, "inputTokenCount"),
-        output=_int(metrics, "outputTokenCount"),
-    )
+        parsed["body"] = _ChunkTap(body, record)
 
 
 class _ChunkTap:
@@ -100,9 +85,8 @@ class _ChunkTap:
     ``message_delta``; Nova: ``metadata.usage``. The invocation metrics fill any gap.
     """
 
-    def __init__(self, stream: Any, api: Api, record: Recorder) -> None:
+    def __init__(self, stream: Any, record: Recorder) -> None:
         self._stream = stream
-        self._api = api
         self._record = record
         self._usage: CacheUsage | None = None
         self._output: int | None = None
@@ -130,7 +114,7 @@ class _ChunkTap:
             self._output = _int(payload.get("usage") or {}, "output_tokens")
         elif isinstance(payload.get("metadata"), Mapping):
             self._usage = usage_from_nova(payload["metadata"].get("usage") or {})
-        metrics = payload.get(METRICS)
+        metrics = payload.get(INVOCATION_METRICS)
         if isinstance(metrics, Mapping):
             self._done = True
             self._record(self._final(metrics), event)

@@ -14,7 +14,6 @@ from typing import Any
 
 from .._layout import CACHE_POINT, cache_point
 from .._models import TTL
-from .._usage import CacheUsage, _int
 from ._native import NativeRequest, Origin, list_of_objects, require
 
 
@@ -83,14 +82,3 @@ def _native_list(body: dict[str, Any], section: str, message: int) -> list[dict[
         return system
     content: list[dict[str, Any]] = body["messages"][message]["content"]
     return content
-
-
-def usage_from_nova(usage: Mapping[str, Any]) -> CacheUsage:
-    """From a Nova InvokeModel ``usage`` (or a stream's ``metadata.usage``): ``inputTokens`` is
-    the uncached input; Nova writes 5-minute entries only."""
-    return CacheUsage(
-        cache_read=_int(usage, "cacheReadInputTokenCount"),
-        cache_write_5m=_int(usage, "cacheWriteInputTokenCount"),
-        uncached_input=_int(usage, "inputTokens"),
-        output=_int(usage, "outputTokens"),
-    )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._models import ModelSpec
+from .._usage import INVOCATION_METRICS
 from ..apis import NativeBodyError, NativeRequest, read_native
 from ._cache import CacheOutcome
 from ._errors import EmulatedError
@@ -25,7 +26,6 @@ from ._eventstream import event_frame, exception_frame
 from ._responder import Event, JsonResponse, StreamResponse, stream_events
 
 INVOKE_OPERATIONS = ("InvokeModel", "InvokeModelWithResponseStream")
-METRICS = "amazon-bedrock-invocationMetrics"
 
 
 def read_invoke(request: Mapping[str, Any], spec: ModelSpec) -> NativeRequest:
@@ -131,7 +131,7 @@ class InvokeAnswer:
     def _nova_events(self) -> Iterator[dict[str, Any]]:
         for name, payload in self._converse_events():
             if name == "metadata":
-                yield {"metadata": {"usage": self.usage()}, METRICS: self.metrics()}
+                yield {"metadata": {"usage": self.usage()}, INVOCATION_METRICS: self.metrics()}
             else:
                 yield {name: payload}
 
@@ -172,7 +172,7 @@ class InvokeAnswer:
                 delta = {"stop_reason": self.stop_reason, "stop_sequence": None}
                 yield {"type": "message_delta", "delta": delta, "usage": self.usage()}
             else:
-                yield {"type": "message_stop", METRICS: self.metrics()}
+                yield {"type": "message_stop", INVOCATION_METRICS: self.metrics()}
 
 
 def _anthropic_block(block: Mapping[str, Any]) -> dict[str, Any]:
