@@ -119,21 +119,21 @@ def usage_from_anthropic(usage: Mapping[str, Any]) -> CacheUsage:
 def usage_from_nova(usage: Mapping[str, Any]) -> CacheUsage:
     """From a Nova InvokeModel ``usage`` (or a stream's ``metadata.usage``): ``inputTokens`` is
     the uncached input; Nova writes 5-minute entries only."""
-    return CacheUsage(
-        cache_read=_int(usage, "cacheReadInputTokenCount"),
-        cache_write_5m=_int(usage, "cacheWriteInputTokenCount"),
-        uncached_input=_int(usage, "inputTokens"),
-        output=_int(usage, "outputTokens"),
-    )
+    return _invoke_counts(usage, "inputTokens", "outputTokens")
 
 
 def usage_from_invocation_metrics(metrics: Mapping[str, Any]) -> CacheUsage:
     """From a stream's ``amazon-bedrock-invocationMetrics`` (no split of writes by TTL)."""
+    return _invoke_counts(metrics, "inputTokenCount", "outputTokenCount")
+
+
+def _invoke_counts(counts: Mapping[str, Any], uncached: str, output: str) -> CacheUsage:
+    """InvokeModel's ``cacheRead/WriteInputTokenCount`` with the given input and output keys."""
     return CacheUsage(
-        cache_read=_int(metrics, "cacheReadInputTokenCount"),
-        cache_write_5m=_int(metrics, "cacheWriteInputTokenCount"),
-        uncached_input=_int(metrics, "inputTokenCount"),
-        output=_int(metrics, "outputTokenCount"),
+        cache_read=_int(counts, "cacheReadInputTokenCount"),
+        cache_write_5m=_int(counts, "cacheWriteInputTokenCount"),
+        uncached_input=_int(counts, uncached),
+        output=_int(counts, output),
     )
 
 
