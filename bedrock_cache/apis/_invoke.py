@@ -98,6 +98,7 @@ class _ChunkTap:
                 try:
                     self._observe(event)
                 except Exception:
+                    self._done = True  # once per stream, and the stream goes on untouched
                     logger.exception("bedrock_cache could not record this stream's usage")
             yield event
 
