@@ -5,7 +5,7 @@ cost accounting, and client instrumentation. The local Bedrock stand-in lives in
 :mod:`bedrock_cache.emulator`.
 """
 
-from ._instrument import RESPONSE_KEY, instrument_client, is_instrumented
+from ._instrument import RESPONSE_KEY, client_cache, instrument_client, is_instrumented
 from ._layout import Block, Layout, cache_point, with_checkpoints, without_checkpoints
 from ._models import (
     TTL,
@@ -19,6 +19,7 @@ from ._models import (
 )
 from ._planner import CachePolicy, Plan, PlannedCheckpoint, plan_checkpoints
 from ._pricing import Cost, Workload, cost_of, estimate
+from ._resolve import ModelResolver
 from ._reuse import ReuseTracker, Sighting
 from ._rules import CheckpointRuleError, check_request, entry_checkpoints
 from ._session import BedrockCache, CallReport, PreparedRequest, active_cache, record_call
@@ -48,6 +49,7 @@ __all__ = [
     "DefaultEstimator",
     "Layout",
     "ModelResolutionError",
+    "ModelResolver",
     "ModelSpec",
     "ModelTable",
     "Plan",
@@ -64,6 +66,7 @@ __all__ = [
     "block_tokens",
     "cache_point",
     "check_request",
+    "client_cache",
     "cost_of",
     "default_table",
     "entry_checkpoints",

@@ -4,18 +4,20 @@ Invariant: ``BedrockCache.instrument(client)`` caches an unmarked Anthropic or N
 ``invoke_model`` / ``invoke_model_with_response_stream`` (the second call reads what the first
 wrote), the caller reads the response body and stream exactly as without the plugin, each call is
 counted once in ``cache.stats``, markers the caller placed are kept and counted against the
-limit, and a body that is not JSON or not a mapped shape goes out byte for byte as it was.
+limit, a body that is not JSON or not a mapped shape goes out byte for byte as it was, and a
+body whose added marker Bedrock refuses is resent once exactly as the caller built it.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from bedrock_cache import BedrockCache
+from bedrock_cache import BedrockCache, CachePolicy, ModelTable
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
 
 SONNET = "us.anthropic.claude-sonnet-4-6"
@@ -139,3 +141,25 @@ def test_other_bodies_go_out_untouched(bedrock_emulator: Emulator, model: str, b
     if body.startswith(b"{"):
         assert record.request == {**json.loads(body), "modelId": model}
     assert cache.stats.total().requests == 0
+
+
+def test_a_rejected_marker_is_resent_as_the_caller_built_it(bedrock_emulator: Emulator) -> None:
+    """A stale table (Sonnet 4 with a 1-hour TTL): Bedrock refuses the ``ttl``, the body goes
+    out once more exactly as the caller sent it, and the next call leaves the ttl out."""
+    sonnet_4 = "us.anthropic.claude-sonnet-4-20250514-v1:0"
+    table = ModelTable.shipped()
+    table.register(replace(table.resolve(sonnet_4).spec, ttls=("5m", "1h")))
+    cache = BedrockCache(CachePolicy(static_ttl="1h"), table=table)
+    client = cache.instrument(bedrock_emulator.client())
+    sent = json.dumps(claude_body())
+
+    first = json.loads(client.invoke_model(modelId=sonnet_4, body=sent)["body"].read())
+    rejected, resent = bedrock_emulator.requests
+    assert rejected.error == "ValidationException"
+    assert resent.error is None and resent.request == {**claude_body(), "modelId": sonnet_4}
+    assert first["usage"]["cache_read_input_tokens"] == 0
+
+    client.invoke_model(modelId=sonnet_4, body=sent)["body"].read()
+    later = bedrock_emulator.requests[-1]
+    assert later.error is None
+    assert later.request["system"][-1]["cache_control"] == {"type": "ephemeral"}

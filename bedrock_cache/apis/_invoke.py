@@ -40,29 +40,31 @@ Recorder = Callable[[CacheUsage, dict[str, Any]], None]
 
 
 def plan_invoke(
-    cache: BedrockCache, params: dict[str, Any], context: dict[str, Any], context_key: str
-) -> None:
-    """Plan an ``invoke_model*`` call's body in place; remember the plan under ``context_key``."""
+    cache: BedrockCache, params: dict[str, Any], base_model_hint: str | None = None
+) -> PreparedRequest | None:
+    """Plan an ``invoke_model*`` call's body in place; the plan, or ``None`` for a body this
+    package does not map (left as it is)."""
     raw = params.get("body")
     if not isinstance(raw, str | bytes | bytearray):
-        return  # a file-like body is the caller's to stream; leave it alone
+        return None  # a file-like body is the caller's to stream; leave it alone
     try:
         body = json.loads(raw)
     except ValueError:
-        return
+        return None
     if not isinstance(body, dict):
-        return
+        return None
     model_id = str(params.get("modelId", ""))
+    family = cache.resolve(model_id, base_model_hint).spec.family
     try:
-        native = read_native(body, model_id, cache.resolve(model_id).spec.family)
+        native = read_native(body, model_id, family)
     except NativeBodyError:
-        return
-    prepared: PreparedRequest = cache.prepare(native.converse)
+        return None
+    prepared: PreparedRequest = cache.prepare(native.converse, base_model_hint=base_model_hint)
     points = [(cp.after, cp.ttl) for cp in prepared.plan.checkpoints]
     if points:
         text = json.dumps(native.with_checkpoints(points))
         params["body"] = text if isinstance(raw, str) else text.encode()
-    context[context_key] = (cache, prepared)
+    return prepared
 
 
 def tap_invoke_response(parsed: dict[str, Any], record: Recorder) -> None:
