@@ -16,7 +16,7 @@ from langchain_aws import ChatBedrock
 from integrations.langchain.support_bot import converse
 from integrations.shared import DEFAULT_MODEL, AppRun, main_for
 
-NAME = "LangChain support bot (InvokeModel)"
+NAME = "LangChain support (InvokeModel)"
 
 
 def run(connection_kwargs: dict[str, Any], *, caching: bool, model: str = DEFAULT_MODEL) -> AppRun:
