@@ -2,7 +2,8 @@
 
 The middleware never edits the agent's messages (so neither the state nor a LangGraph
 checkpoint ever holds a cachePoint). It hooks the model's boto3 client once and runs the model
-call inside ``cache.activate()``; the core plans the final Converse request there.
+call inside ``cache.activate()``; the core plans the final Converse request (or InvokeModel
+body) there.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Literal, TypeAlias
 
 from langchain.agents.middleware.types import (
@@ -22,7 +24,7 @@ from langchain.agents.middleware.types import (
 )
 from langchain_core.messages import AIMessage
 
-from bedrock_cache import RESPONSE_KEY, BedrockCache, CacheStats
+from bedrock_cache import RESPONSE_KEY, BedrockCache, CacheStats, CallReport
 from bedrock_cache import instrument_client as _instrument_client
 
 from ._models import BedrockChatModel, base_models_of, bedrock_chat_model, cache_from
@@ -32,6 +34,8 @@ logger = logging.getLogger("bedrock_cache")
 UnsupportedModelBehavior: TypeAlias = Literal["ignore", "warn", "raise"]
 #: Key of the LangSmith run metadata entry that carries a model call's cache report.
 METADATA_KEY = "bedrock_cache"
+#: The reports recorded during the current model call (ChatBedrock's answers cannot carry them).
+_CALL_REPORTS: ContextVar[list[CallReport] | None] = ContextVar("bedrock_cache_calls", default=None)
 
 
 class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
@@ -63,6 +67,7 @@ class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
         if unsupported_model_behavior not in ("ignore", "warn", "raise"):
             raise ValueError("unsupported_model_behavior must be 'ignore', 'warn' or 'raise'")
         self.cache = cache_from(cache, policy)
+        self.cache.add_listener(_collect)
         self.unsupported_model_behavior = unsupported_model_behavior
 
     @property
@@ -78,9 +83,9 @@ class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
         model = self._gate(request)
         if model is None:
             return handler(request)
-        with self._planning(model):
+        with self._planning(model) as reports:
             result = handler(request)
-        _annotate_trace(result)
+        _annotate_trace(result, reports)
         return result
 
     async def awrap_model_call(
@@ -91,22 +96,28 @@ class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
         model = self._gate(request)
         if model is None:
             return await handler(request)
-        with self._planning(model):
+        with self._planning(model) as reports:
             result = await handler(request)
-        _annotate_trace(result)
+        _annotate_trace(result, reports)
         return result
 
     @contextmanager
-    def _planning(self, model: BedrockChatModel) -> Iterator[None]:
-        """Hook the model's client (idempotent) and plan with this cache inside the block."""
+    def _planning(self, model: BedrockChatModel) -> Iterator[list[CallReport]]:
+        """Hook the model's client (idempotent) and plan with this cache inside the block; the
+        block gets the list of reports recorded meanwhile."""
+        reports: list[CallReport] = []
         try:
             _instrument_client(model.client, None, base_models=base_models_of(model))
         except Exception:
             logger.exception("bedrock_cache could not hook the model's client; calling uncached")
-            yield
+            yield reports
             return
-        with self.cache.activate():
-            yield
+        token = _CALL_REPORTS.set(reports)
+        try:
+            with self.cache.activate():
+                yield reports
+        finally:
+            _CALL_REPORTS.reset(token)
 
     def _gate(self, request: ModelRequest[Any]) -> BedrockChatModel | None:
         """The one gate: the request's Bedrock chat model if its model caches, else ``None``."""
@@ -131,10 +142,21 @@ class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
         return None
 
 
-def _annotate_trace(result: ModelCallResult[Any]) -> None:
-    """Put the call's cache report into the LangSmith metadata of the current span, if any."""
+def _collect(report: CallReport) -> None:
+    reports = _CALL_REPORTS.get()
+    if reports is not None:
+        reports.append(report)
+
+
+def _annotate_trace(result: ModelCallResult[Any], reports: list[CallReport]) -> None:
+    """Put the call's cache report into the LangSmith metadata of the current span, if any,
+    and into the answer's ``response_metadata`` where the model could not (ChatBedrock)."""
     try:
         report = _report_of(result)
+        if report is None and reports:
+            report = reports[-1].as_dict()
+            for message in _messages(result):
+                message.response_metadata[RESPONSE_KEY] = report
         if report is None:
             return
         from langsmith.run_helpers import get_current_run_tree
@@ -146,13 +168,16 @@ def _annotate_trace(result: ModelCallResult[Any]) -> None:
         logger.exception("bedrock_cache could not annotate the trace; the call is unaffected")
 
 
-def _report_of(result: ModelCallResult[Any]) -> dict[str, Any] | None:
+def _messages(result: ModelCallResult[Any]) -> list[AIMessage]:
     if isinstance(result, ExtendedModelResponse):
         result = result.model_response
     messages = [result] if isinstance(result, AIMessage) else result.result
-    for message in messages:
-        if isinstance(message, AIMessage):
-            report = message.response_metadata.get(RESPONSE_KEY)
-            if isinstance(report, dict):
-                return report
+    return [message for message in messages if isinstance(message, AIMessage)]
+
+
+def _report_of(result: ModelCallResult[Any]) -> dict[str, Any] | None:
+    for message in _messages(result):
+        report = message.response_metadata.get(RESPONSE_KEY)
+        if isinstance(report, dict):
+            return report
     return None

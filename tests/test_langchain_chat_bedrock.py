@@ -17,11 +17,11 @@ from typing import Any
 
 from langchain.agents import create_agent
 from langchain_aws import ChatBedrock
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 
-from bedrock_cache import BedrockCache
+from bedrock_cache import RESPONSE_KEY, BedrockCache
 from bedrock_cache.emulator import BedrockEmulator, ManualClock, Reply
 from integrations.shared import AGENT_SYSTEM_PROMPT, AGENT_TOOLS, support_system_prompt
 from langchain_bedrock_cache import (
@@ -107,3 +107,6 @@ def test_agent_middleware_caches_chat_bedrock(bedrock_emulator: Emulator) -> Non
     assert middleware.stats.total().requests == 3
     state = agent.get_state(config).values["messages"]
     assert not has_marker([m.model_dump() for m in state])
+    reports = [m.response_metadata[RESPONSE_KEY] for m in state if isinstance(m, AIMessage)]
+    assert len(reports) == 3, "each answer carries its call's report, as with Converse"
+    assert all(report["cache_read_tokens"] > 0 for report in reports[1:])
