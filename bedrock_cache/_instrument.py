@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._fallback import rejection_of, restore_body
 from ._usage import usage_from_converse, usage_from_stream_event
-from .apis import INVOKE_OPERATIONS, plan_invoke, tap_invoke_response
+from .apis._invoke import INVOKE_OPERATIONS, plan_invoke, tap_invoke_response
 
 if TYPE_CHECKING:  # the session imports this module; this one only names its types
     from ._planner import Plan

@@ -81,7 +81,7 @@ def test_every_run_is_cached_and_counted_once(bedrock_emulator: Emulator) -> Non
     assert core.usage.cache_write == written
 
 
-def test_agent_middleware_caches_chat_bedrock(bedrock_emulator: Emulator) -> None:
+def test_agent_middleware_caches_chat_bedrock_sync_and_async(bedrock_emulator: Emulator) -> None:
     bedrock_emulator.script(
         [Reply.tool_use("lookup_orders", {"query": "A-1"}), "Order A-1 has shipped.", "Bye!"]
     )
@@ -95,7 +95,7 @@ def test_agent_middleware_caches_chat_bedrock(bedrock_emulator: Emulator) -> Non
     )
     config: Any = {"configurable": {"thread_id": "invoke"}}
     agent.invoke({"messages": [HumanMessage("Where is order A-1?")]}, config)
-    agent.invoke({"messages": [HumanMessage("Thanks, that is all.")]}, config)
+    asyncio.run(agent.ainvoke({"messages": [HumanMessage("Thanks, that is all.")]}, config))
 
     sent = bedrock_emulator.requests
     assert [r.operation for r in sent] == ["InvokeModel"] * 3

@@ -6,22 +6,18 @@ came from), planned like any Converse request, and written back in the body's ow
 """
 
 from ._anthropic import cache_control, read_anthropic
-from ._invoke import INVOKE_OPERATIONS, plan_invoke, tap_invoke_response
 from ._native import Api, NativeBodyError, NativeRequest, Origin
 from ._nova import read_nova
 from ._read import FAMILY_APIS, read_native
 
 __all__ = [
     "FAMILY_APIS",
-    "INVOKE_OPERATIONS",
     "Api",
     "NativeBodyError",
     "NativeRequest",
     "Origin",
     "cache_control",
-    "plan_invoke",
     "read_anthropic",
     "read_native",
     "read_nova",
-    "tap_invoke_response",
 ]
