@@ -33,8 +33,7 @@ def read_anthropic(body: Mapping[str, Any], model_id: str) -> NativeRequest:
     require("messages" in body, "#: required key [messages] not found")
     reader = _Reader()
     for index, tool in enumerate(list_of_objects(body.get("tools") or [], "tools")):
-        spec = {key: value for key, value in tool.items() if key != MARKER}
-        reader.add(reader.tools, Origin("tools", -1, index), {"toolSpec": spec}, tool.get(MARKER))
+        reader.add(reader.tools, Origin("tools", -1, index), _tool_spec(tool), tool.get(MARKER))
     system = body.get("system")
     if isinstance(system, str):
         reader.add(reader.system, Origin("system", -1, 0), {"text": system}, None)
@@ -82,6 +81,23 @@ class _Reader:
         for index, block in enumerate(list_of_objects(raw, f"messages.{number}.content")):
             converse, marker = _content_block(block)
             self.add(content, Origin("messages", number, index), converse, marker)
+
+
+def _tool_spec(tool: Mapping[str, Any]) -> dict[str, Any]:
+    """A Converse toolSpec; Anthropic's server tools keep their own fields."""
+    spec = {key: value for key, value in tool.items() if key not in (MARKER, "input_schema")}
+    if "input_schema" in tool:
+        spec["inputSchema"] = {"json": tool["input_schema"]}
+    return {"toolSpec": spec}
+
+
+def _tool_choice(choice: Any) -> Any:
+    """Converse's toolChoice for Anthropic's ``tool_choice`` (``auto`` / ``any`` / ``tool``)."""
+    if not isinstance(choice, Mapping) or choice.get("type") not in ("auto", "any", "tool"):
+        return choice
+    if choice["type"] == "tool":
+        return {"tool": {"name": choice.get("name")}}
+    return {choice["type"]: {}}
 
 
 def _cache_point(marker: Any) -> dict[str, Any]:
@@ -168,7 +184,9 @@ def _converse(body: Mapping[str, Any], model_id: str, reader: _Reader) -> dict[s
     if reader.system:
         converse["system"] = reader.system
     if reader.tools or body.get("tool_choice") is not None:
-        converse["toolConfig"] = {"tools": reader.tools, "toolChoice": body.get("tool_choice")}
+        converse["toolConfig"] = {"tools": reader.tools}
+        if body.get("tool_choice") is not None:
+            converse["toolConfig"]["toolChoice"] = _tool_choice(body["tool_choice"])
     if body.get("thinking") is not None:
         converse["additionalModelRequestFields"] = {"thinking": body["thinking"]}
     return converse
