@@ -293,3 +293,28 @@ def test_stream_error_cuts_the_chunks(bedrock_emulator: Emulator) -> None:
             received.append(json.loads(event["chunk"]["bytes"]))
     assert [chunk["type"] for chunk in received] == ["message_start", "content_block_start"]
     assert bedrock_emulator.requests[-1].error == "throttlingException"
+
+
+def test_a_tool_choice_change_keeps_tools_and_system_readable(bedrock_emulator: Emulator) -> None:
+    """BEDROCK.md §8: a tool_choice change invalidates the message entries only."""
+    schema = {"type": "object", "properties": {"planet": {"type": "string", "description": ATLAS}}}
+    tools = [{"name": "find_moons", "input_schema": schema, "cache_control": EPHEMERAL}]
+    content = [
+        {"type": "text", "text": ATLAS, "cache_control": EPHEMERAL},
+        {"type": "text", "text": "Which moons does Saturn have?"},
+    ]
+
+    def body(choice: str) -> dict[str, Any]:
+        return claude_body(
+            tools=tools,
+            system=cached_system(),
+            messages=[{"role": "user", "content": content}],
+            tool_choice={"type": choice},
+        )
+
+    client = bedrock_emulator.client()
+    invoke(client, "invoke_model", SONNET, body("auto"))
+    invoke(client, "invoke_model", SONNET, body("any"))
+    outcome = bedrock_emulator.requests[-1].outcome
+    assert outcome is not None
+    assert [cp.status for cp in outcome.checkpoints] == ["read", "read", "write"]
