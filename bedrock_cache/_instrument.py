@@ -86,10 +86,12 @@ def instrument_client(
     _hooks[client] = _Hook(cache, hints)
     events = client.meta.events
     ref = weakref.ref(client)
-    for operation in OPERATIONS:
+    hooks = [(op, _before, _after) for op in OPERATIONS]
+    hooks += [(op, _before_invoke, _after_invoke) for op in INVOKE_OPERATIONS]
+    for operation, before, after in hooks:
         events.register(
             f"before-parameter-build.bedrock-runtime.{operation}",
-            lambda params, context, ref=ref, **_: _before(ref(), params, context),
+            lambda params, context, ref=ref, before=before, **_: before(ref(), params, context),
             unique_id=f"bedrock-cache-plan-{operation}",
         )
         events.register(
@@ -99,23 +101,7 @@ def instrument_client(
         )
         events.register(
             f"after-call.bedrock-runtime.{operation}",
-            lambda parsed, context, **_: _after(parsed, context),
-            unique_id=f"bedrock-cache-record-{operation}",
-        )
-    for operation in INVOKE_OPERATIONS:
-        events.register(
-            f"before-parameter-build.bedrock-runtime.{operation}",
-            lambda params, context, ref=ref, **_: _before_invoke(ref(), params, context),
-            unique_id=f"bedrock-cache-plan-{operation}",
-        )
-        events.register(
-            f"needs-retry.bedrock-runtime.{operation}",
-            _resend_unplanned,
-            unique_id=f"bedrock-cache-resend-{operation}",
-        )
-        events.register(
-            f"after-call.bedrock-runtime.{operation}",
-            lambda parsed, context, **_: _after_invoke(parsed, context),
+            lambda parsed, context, after=after, **_: after(parsed, context),
             unique_id=f"bedrock-cache-record-{operation}",
         )
     return client
