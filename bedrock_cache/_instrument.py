@@ -3,7 +3,8 @@
 botocore's ``before-parameter-build`` event hands over the final Converse request, exactly what
 Bedrock will see, on every path (sync, async via threads, streaming) of every framework built on
 the client. ``after-call`` hands back the parsed response; for streams the event iterator is
-wrapped so the final ``metadata`` event is counted exactly once.
+wrapped so the final ``metadata`` event is counted exactly once. InvokeModel calls get the same
+treatment on the model's native body (:mod:`bedrock_cache.apis`).
 
 A failure in here never fails the call: it is logged (without prompt text) and the request goes
 out as the user built it.
