@@ -110,3 +110,24 @@ def test_agent_middleware_caches_chat_bedrock_sync_and_async(bedrock_emulator: E
     reports = [m.response_metadata[RESPONSE_KEY] for m in state if isinstance(m, AIMessage)]
     assert len(reports) == 3, "each answer carries its call's report, as with Converse"
     assert all(report["cache_read_tokens"] > 0 for report in reports[1:])
+
+
+def test_streamed_agent_turns_are_counted_once(bedrock_emulator: Emulator) -> None:
+    middleware, handler = BedrockCacheMiddleware(), BedrockCacheCallbackHandler()
+    agent = create_agent(
+        chat_bedrock(bedrock_emulator),
+        system_prompt=support_system_prompt(),
+        middleware=[middleware],
+    )
+    config: Any = {"callbacks": [handler]}
+    for question in ("Hi", "How long does a refund take?"):
+        chunks = list(
+            agent.stream({"messages": [HumanMessage(question)]}, config, stream_mode="messages")
+        )
+        assert chunks
+    sent = bedrock_emulator.requests
+    assert [r.operation for r in sent] == ["InvokeModelWithResponseStream"] * 2
+    ours, core = handler.stats.total(), middleware.stats.total()
+    assert ours.requests == core.requests == 2
+    assert ours.usage == core.usage
+    assert core.usage.cache_read == core.usage.cache_write > 4_000
