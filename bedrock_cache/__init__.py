@@ -5,6 +5,15 @@ cost accounting, and client instrumentation. The local Bedrock stand-in lives in
 :mod:`bedrock_cache.emulator`.
 """
 
+from ._estimate import (
+    ObservedTraffic,
+    ProvisionedThroughput,
+    SavingsEstimate,
+    Traffic,
+    break_even_reads,
+    estimate_savings,
+    observed_traffic,
+)
 from ._instrument import RESPONSE_KEY, client_cache, instrument_client, is_instrumented
 from ._layout import Block, Layout, cache_point, with_checkpoints, without_checkpoints
 from ._models import (
@@ -37,6 +46,7 @@ from ._usage import (
     usage_from_nova,
     usage_from_stream_event,
 )
+from .diagnostics import Finding, Miss, MissExplainer, lint
 
 __all__ = [
     "RESPONSE_KEY",
@@ -51,23 +61,31 @@ __all__ = [
     "Cost",
     "CountTokensEstimator",
     "DefaultEstimator",
+    "Finding",
     "Layout",
+    "Miss",
+    "MissExplainer",
     "ModelResolutionError",
     "ModelResolver",
     "ModelSpec",
     "ModelTable",
+    "ObservedTraffic",
     "Plan",
     "PlannedCheckpoint",
     "PreparedRequest",
     "Prices",
+    "ProvisionedThroughput",
     "ResolvedModel",
     "ReuseTracker",
+    "SavingsEstimate",
     "Sighting",
     "StatsSnapshot",
     "TokenEstimator",
+    "Traffic",
     "Workload",
     "active_cache",
     "block_tokens",
+    "break_even_reads",
     "cache_point",
     "check_request",
     "client_cache",
@@ -75,8 +93,11 @@ __all__ = [
     "default_table",
     "entry_checkpoints",
     "estimate",
+    "estimate_savings",
     "instrument_client",
     "is_instrumented",
+    "lint",
+    "observed_traffic",
     "plan_checkpoints",
     "record_call",
     "resolve_model",

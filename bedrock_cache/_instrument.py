@@ -189,7 +189,8 @@ def _after(parsed: dict[str, Any], context: Mapping[str, Any]) -> None:
 
 
 def _record(call: _Call, usage: Any, target: dict[str, Any]) -> None:
-    report = call.cache.record(call.prepared.model, usage, call.plan)
+    expectation = None if call.resent else call.prepared.expectation
+    report = call.cache.record(call.prepared.model, usage, call.plan, expectation)
     target[RESPONSE_KEY] = report.as_dict()
 
 
