@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._layout import CACHE_POINT, cache_point
+from .._layout import CACHE_POINT, Section, cache_point
 from .._models import TTL
 from ._native import NativeRequest, Origin, list_of_objects, require
 
@@ -23,13 +23,13 @@ def read_nova(body: Mapping[str, Any], model_id: str) -> NativeRequest:
     origins: list[Origin] = []
     ttls: list[str | None] = []
 
-    def mirror(items: Any, origin: Origin, where: str) -> list[dict[str, Any]]:
+    def mirror(items: Any, section: Section, message: int, where: str) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = []
         for index, item in enumerate(list_of_objects(items, where)):
             content = {key: value for key, value in item.items() if key != CACHE_POINT}
             if content:
                 result.append(content)
-                origins.append(Origin(origin.section, origin.message, index))
+                origins.append(Origin(section, message, index))
             if CACHE_POINT in item:
                 marker = item[CACHE_POINT]
                 require(isinstance(marker, Mapping), f"{where}.{index}.cachePoint: expected object")
@@ -40,16 +40,15 @@ def read_nova(body: Mapping[str, Any], model_id: str) -> NativeRequest:
     tool_config = dict(body.get("toolConfig") or {})
     converse: dict[str, Any] = {"modelId": model_id}
     if tool_config.get("tools"):
-        tool_config["tools"] = mirror(tool_config["tools"], Origin("tools", -1, 0), "tools")
+        tool_config["tools"] = mirror(tool_config["tools"], "tools", -1, "tools")
     if tool_config:
         converse["toolConfig"] = tool_config
     if body.get("system"):
-        converse["system"] = mirror(body["system"], Origin("system", -1, 0), "system")
+        converse["system"] = mirror(body["system"], "system", -1, "system")
     messages = []
     for number, message in enumerate(list_of_objects(body["messages"], "messages")):
         require(message.get("role") in ("user", "assistant"), f"messages.{number}: bad role")
-        origin = Origin("messages", number, 0)
-        content = mirror(message.get("content"), origin, f"messages.{number}.content")
+        content = mirror(message.get("content"), "messages", number, f"messages.{number}.content")
         messages.append({"role": message["role"], "content": content})
     converse["messages"] = messages
     inference = body.get("inferenceConfig") or {}
