@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from bedrock_cache import BedrockCache, CachePolicy, ModelTable
+from bedrock_cache import BedrockCache, ModelTable
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
 
 SONNET = "us.anthropic.claude-sonnet-4-6"
@@ -135,31 +135,36 @@ def test_markers_the_caller_placed_are_kept(bedrock_emulator: Emulator) -> None:
 def test_other_bodies_go_out_untouched(bedrock_emulator: Emulator, model: str, body: bytes) -> None:
     cache = BedrockCache()
     client = cache.instrument(bedrock_emulator.client())
+    on_the_wire: list[bytes] = []
+    client.meta.events.register(
+        "before-send.bedrock-runtime.InvokeModel",
+        lambda request, **_: on_the_wire.append(request.body),
+    )
     with pytest.raises(ClientError):  # the emulator answers neither; Bedrock would answer both
         client.invoke_model(modelId=model, body=body)
-    record = bedrock_emulator.requests[-1]
-    if body.startswith(b"{"):
-        assert record.request == {**json.loads(body), "modelId": model}
+    assert on_the_wire == [body]
     assert cache.stats.total().requests == 0
 
 
 def test_a_rejected_marker_is_resent_as_the_caller_built_it(bedrock_emulator: Emulator) -> None:
-    """A stale table (Sonnet 4 with a 1-hour TTL): Bedrock refuses the ``ttl``, the body goes
-    out once more exactly as the caller sent it, and the next call leaves the ttl out."""
-    sonnet_4 = "us.anthropic.claude-sonnet-4-20250514-v1:0"
+    """A stale table (Nova taking a cachePoint among its tools): Bedrock refuses it, the body
+    goes out once more exactly as the caller sent it, and the next call leaves the tools alone."""
     table = ModelTable.shipped()
-    table.register(replace(table.resolve(sonnet_4).spec, ttls=("5m", "1h")))
-    cache = BedrockCache(CachePolicy(static_ttl="1h"), table=table)
+    table.register(replace(table.resolve(NOVA).spec, tools_cacheable=True))
+    cache = BedrockCache(table=table)
     client = cache.instrument(bedrock_emulator.client())
-    sent = json.dumps(claude_body())
+    schema = {"json": {"type": "object", "properties": {"q": {"type": "string"}}}}
+    tool = {"toolSpec": {"name": "lookup", "description": SYSTEM, "inputSchema": schema}}
+    body = {**nova_body(), "toolConfig": {"tools": [tool]}}
+    sent = json.dumps(body)
 
-    first = json.loads(client.invoke_model(modelId=sonnet_4, body=sent)["body"].read())
+    client.invoke_model(modelId=NOVA, body=sent)["body"].read()
     rejected, resent = bedrock_emulator.requests
     assert rejected.error == "ValidationException"
-    assert resent.error is None and resent.request == {**claude_body(), "modelId": sonnet_4}
-    assert first["usage"]["cache_read_input_tokens"] == 0
+    assert resent.error is None and resent.request == {**body, "modelId": NOVA}
 
-    client.invoke_model(modelId=sonnet_4, body=sent)["body"].read()
+    client.invoke_model(modelId=NOVA, body=sent)["body"].read()
     later = bedrock_emulator.requests[-1]
     assert later.error is None
-    assert later.request["system"][-1]["cache_control"] == {"type": "ephemeral"}
+    assert later.request["toolConfig"] == body["toolConfig"]
+    assert later.request["system"][-1] == {"cachePoint": {"type": "default"}}
