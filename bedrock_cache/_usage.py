@@ -67,14 +67,14 @@ def usage_from_converse(usage: Mapping[str, Any]) -> CacheUsage:
     for detail in usage.get("cacheDetails") or []:
         if detail.get("ttl") in by_ttl:
             by_ttl[detail["ttl"]] += _int(detail, "inputTokens")
-    write_1h = min(by_ttl["1h"], write)
-    return CacheUsage(
-        cache_read=_int(usage, "cacheReadInputTokens"),
-        cache_write_5m=write - write_1h,
-        cache_write_1h=write_1h,
-        uncached_input=_int(usage, "inputTokens"),
-        output=_int(usage, "outputTokens"),
-    )
+    read, uncached = _int(usage, "cacheReadInputTokens"), _int(usage, "inputTokens")
+    return _split_writes(read, write, by_ttl["1h"], uncached, _int(usage, "outputTokens"))
+
+
+def _split_writes(read: int, write: int, write_1h: int, uncached: int, output: int) -> CacheUsage:
+    """Usage whose writes are split by TTL; writes the 1-hour count does not cover are 5m."""
+    write_1h = min(write_1h, write)
+    return CacheUsage(read, write - write_1h, write_1h, uncached, output)
 
 
 def usage_from_stream_event(event: Mapping[str, Any]) -> CacheUsage | None:
@@ -104,15 +104,13 @@ def usage_from_anthropic(usage: Mapping[str, Any]) -> CacheUsage:
 
     ``input_tokens`` is the uncached input; ``cache_creation`` splits the writes by TTL.
     """
-    write = _int(usage, "cache_creation_input_tokens")
     details = usage.get("cache_creation")
-    write_1h = min(_int(details, "ephemeral_1h_input_tokens"), write) if details else 0
-    return CacheUsage(
-        cache_read=_int(usage, "cache_read_input_tokens"),
-        cache_write_5m=write - write_1h,
-        cache_write_1h=write_1h,
-        uncached_input=_int(usage, "input_tokens"),
-        output=_int(usage, "output_tokens"),
+    return _split_writes(
+        _int(usage, "cache_read_input_tokens"),
+        _int(usage, "cache_creation_input_tokens"),
+        _int(details, "ephemeral_1h_input_tokens") if isinstance(details, Mapping) else 0,
+        _int(usage, "input_tokens"),
+        _int(usage, "output_tokens"),
     )
 
 
