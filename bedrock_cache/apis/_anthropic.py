@@ -49,7 +49,6 @@ def read_anthropic(body: Mapping[str, Any], model_id: str) -> NativeRequest:
         body,
         _converse(body, model_id, reader),
         tuple(reader.origins),
-        tuple(reader.ttls),
         _place,
     )
 
@@ -60,7 +59,6 @@ class _Reader:
         self.system: list[dict[str, Any]] = []
         self.messages: list[dict[str, Any]] = []
         self.origins: list[Origin] = []
-        self.ttls: list[str | None] = []
 
     def add(
         self, target: list[dict[str, Any]], origin: Origin, block: dict[str, Any], marker: Any
@@ -69,7 +67,6 @@ class _Reader:
         self.origins.append(origin)
         if marker is not None:
             target.append(_cache_point(marker))
-            self.ttls.append(marker.get("ttl"))
 
     def add_message(self, number: int, message: Mapping[str, Any]) -> None:
         content: list[dict[str, Any]] = []

@@ -51,8 +51,6 @@ class NativeRequest:
     """Converse keyword arguments with the same blocks and checkpoints, for ``Layout.of``."""
     origins: tuple[Origin, ...]
     """Per layout block (in prefix order), its place in :attr:`body`."""
-    marker_ttls: tuple[str | None, ...]
-    """The ``ttl`` field of every cache marker the caller placed (``None``: no field)."""
     placer: Placer
 
     def with_checkpoints(self, points: Sequence[tuple[int, TTL | None]]) -> dict[str, Any]:

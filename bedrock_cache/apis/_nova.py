@@ -21,7 +21,6 @@ def read_nova(body: Mapping[str, Any], model_id: str) -> NativeRequest:
     """The Converse-shaped mirror of a Nova body; raises ``NativeBodyError``."""
     require("messages" in body, "required key [messages] not found")
     origins: list[Origin] = []
-    ttls: list[str | None] = []
 
     def mirror(items: Any, section: Section, message: int, where: str) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = []
@@ -34,7 +33,6 @@ def read_nova(body: Mapping[str, Any], model_id: str) -> NativeRequest:
                 marker = item[CACHE_POINT]
                 require(isinstance(marker, Mapping), f"{where}.{index}.cachePoint: expected object")
                 result.append({CACHE_POINT: dict(marker)})
-                ttls.append(marker.get("ttl"))
         return result
 
     tool_config = dict(body.get("toolConfig") or {})
@@ -54,7 +52,7 @@ def read_nova(body: Mapping[str, Any], model_id: str) -> NativeRequest:
     inference = body.get("inferenceConfig") or {}
     if isinstance(inference.get("max_new_tokens"), int):
         converse["inferenceConfig"] = {"maxTokens": inference["max_new_tokens"]}
-    return NativeRequest("nova", body, converse, tuple(origins), tuple(ttls), _place)
+    return NativeRequest("nova", body, converse, tuple(origins), _place)
 
 
 def _place(

@@ -25,25 +25,15 @@ from ._errors import EmulatedError
 from ._eventstream import event_frame, exception_frame
 from ._responder import Event, JsonResponse, StreamResponse, stream_events
 
-INVOKE_OPERATIONS = ("InvokeModel", "InvokeModelWithResponseStream")
-
 
 def read_invoke(request: Mapping[str, Any], spec: ModelSpec) -> NativeRequest:
     """The request's native body and its mirror; Bedrock's ``ValidationException`` if malformed.
-
-    "Only models with extended TTL accept ``ttl`` in a cache marker at all" (BEDROCK.md §8).
-    """
+    The mirror keeps each marker's ``ttl`` key, so the shared rules judge it as in Converse."""
     body = {key: value for key, value in request.items() if key != "modelId"}
     try:
-        native = read_native(body, str(request["modelId"]), spec.family)
+        return read_native(body, str(request["modelId"]), spec.family)
     except NativeBodyError as exc:
         raise EmulatedError("ValidationException", str(exc)) from exc
-    has_ttl_field = any(ttl is not None for ttl in native.marker_ttls)
-    if native.api == "anthropic" and has_ttl_field and "1h" not in spec.ttls:
-        raise EmulatedError(
-            "ValidationException", "cache_control.ttl: Extra inputs are not permitted"
-        )
-    return native
 
 
 @dataclass(frozen=True)
