@@ -19,7 +19,8 @@ _CONVERSE_ARGUMENTS = frozenset(inspect.signature(BedrockConverse.__init__).para
 
 
 def with_bedrock_cache(llm: LLMT, cache: BedrockCache | None = None, **policy: Any) -> LLMT:
-    """Plan and measure every Converse call of an existing ``BedrockConverse``; returns ``llm``.
+    """Plan and measure every call of an existing ``BedrockConverse`` or ``Bedrock``
+    (llama-index-llms-bedrock, InvokeModel with Anthropic or Nova bodies); returns ``llm``.
 
     All paths go through its boto3 client: ``chat``, ``stream_chat``, ``achat``,
     ``astream_chat``, the ``complete`` family, ``chat_with_tools`` and ``predict_and_call``, and
@@ -30,7 +31,7 @@ def with_bedrock_cache(llm: LLMT, cache: BedrockCache | None = None, **policy: A
     client = getattr(llm, "_client", None)
     if client is None or not hasattr(client, "meta"):
         raise TypeError(
-            "with_bedrock_cache needs a llama_index BedrockConverse, e.g. "
+            "with_bedrock_cache needs a llama_index BedrockConverse or Bedrock LLM, e.g. "
             f"BedrockConverse(model=...), not {type(llm).__name__}"
         )
     instrument_client(client, cache_from(cache, policy), base_models=base_models_of(llm))
