@@ -90,13 +90,21 @@ def _before_call(context: dict[str, Any], **_: Any) -> None:
         log_fault("starting the call's telemetry", exc)
 
 
-def _after_call(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+def _leave(context: dict[str, Any]) -> ActiveCall | None:
+    """The call that ``before-call`` made active, no longer active (``None`` if none was)."""
     found: tuple[ActiveCall, Token[ActiveCall | None]] | None = context.pop(_KEY, None)
     if found is None:
-        return
+        return None
     call, token = found
+    call.leave(token)
+    return call
+
+
+def _after_call(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     try:
-        call.leave(token)
+        call = _leave(context)
+        if call is None:
+            return
         error = parsed.get("Error")
         if isinstance(error, Mapping):
             call.end(str(error.get("Code") or "error"))
@@ -109,13 +117,10 @@ def _after_call(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> No
 
 
 def _after_call_error(exception: BaseException, context: dict[str, Any], **_: Any) -> None:
-    found: tuple[ActiveCall, Token[ActiveCall | None]] | None = context.pop(_KEY, None)
-    if found is None:
-        return
-    call, token = found
     try:
-        call.leave(token)
-        call.end(type(exception).__name__, exception)
+        call = _leave(context)
+        if call is not None:
+            call.end(type(exception).__name__, exception)
     except Exception as exc:
         log_fault("ending the call's telemetry", exc)
 
