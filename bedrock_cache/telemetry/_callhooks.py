@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._instrument import CONTEXT_KEY, OPERATIONS
+from ..apis._invoke import INVOKE_OPERATIONS
 from ._faults import log_fault
 from ._otel import CallSpan, OpenTelemetry
 
@@ -31,7 +32,8 @@ class ActiveCall:
 
     @property
     def request(self) -> Mapping[str, Any]:
-        """The request as sent: planned, or the caller's own after Bedrock refused our plan."""
+        """The request as sent: planned (in Converse form, also for an InvokeModel body), or the
+        caller's own after Bedrock refused our plan."""
         sent: Mapping[str, Any] = (
             self.planned.original if self.planned.resent else self.planned.prepared.request
         )
@@ -63,7 +65,7 @@ def active_call() -> ActiveCall | None:
 def hook_client(client: Any) -> None:
     """Make every planned call of ``client`` active while it runs (idempotent)."""
     events = client.meta.events
-    for operation in OPERATIONS:
+    for operation in (*OPERATIONS, *INVOKE_OPERATIONS):
         for event, handler in (
             ("before-call", _before_call),
             ("after-call", _after_call),
@@ -108,8 +110,10 @@ def _after_call(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> No
         error = parsed.get("Error")
         if isinstance(error, Mapping):
             call.end(str(error.get("Code") or "error"))
-        elif "stream" in parsed:
+        elif "stream" in parsed:  # ConverseStream
             parsed["stream"] = _ActiveStream(parsed["stream"], call)
+        elif parsed.get("body") is not None and not hasattr(parsed["body"], "read"):
+            parsed["body"] = _ActiveStream(parsed["body"], call)  # InvokeModelWithResponseStream
         else:
             call.end()
     except Exception as exc:
