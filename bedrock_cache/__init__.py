@@ -22,6 +22,7 @@ from ._pricing import Cost, Workload, cost_of, estimate
 from ._reuse import ReuseTracker, Sighting
 from ._rules import CheckpointRuleError, check_request, entry_checkpoints
 from ._session import BedrockCache, CallReport, PreparedRequest, active_cache, record_call
+from ._store import InProcessStore, Observation, ReuseStore
 from ._tokens import CountTokensEstimator, DefaultEstimator, TokenEstimator, block_tokens
 from ._usage import (
     CacheStats,
@@ -46,15 +47,18 @@ __all__ = [
     "Cost",
     "CountTokensEstimator",
     "DefaultEstimator",
+    "InProcessStore",
     "Layout",
     "ModelResolutionError",
     "ModelSpec",
     "ModelTable",
+    "Observation",
     "Plan",
     "PlannedCheckpoint",
     "PreparedRequest",
     "Prices",
     "ResolvedModel",
+    "ReuseStore",
     "ReuseTracker",
     "Sighting",
     "StatsSnapshot",

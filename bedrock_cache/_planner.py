@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ._layout import Block, Layout, Section
-from ._models import TTL, ModelSpec
+from ._models import TTL, TTL_SECONDS, ModelSpec
 from ._reuse import ReuseTracker, Sighting
 from ._rules import Placement, entry_checkpoints, existing_placements, position_problem
 from ._rules import request_problem as _request_problem
 
 Role = Literal["tools", "system", "system_head", "document", "bridge", "conversation"]
-TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
 #: Checkpoints on content that changes rarely: these may take the longer TTL.
 STATIC_ROLES = frozenset({"tools", "system", "system_head", "document"})
 #: Block kinds that make up shared context (documents) ahead of a question.

@@ -11,11 +11,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .._layout import Layout
-from .._models import TTL, ModelSpec
+from .._models import TTL, TTL_SECONDS, ModelSpec
 from .._rules import EntryCheckpoint, check_request, entry_checkpoints, existing_placements
 from ._clock import Clock
-
-TTL_SECONDS: dict[str, float] = {"5m": 300.0, "1h": 3600.0}
 
 Status = Literal["read", "write", "ignored"]
 
