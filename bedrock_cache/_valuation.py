@@ -18,13 +18,11 @@ from ._store import Observation
 #: again once within the TTL gives 0.71 (writing pays, even at 1h); once past it 0.14 (it does not).
 OWN_PRIOR_WITHIN = 0.25
 OWN_PRIOR_GAPS = 0.75
-#: A new prefix's rate is its group's: (members that recurred + prior) / (members + 1). For a
-#: conversation's own messages the prior is 0: they are not written before something like them
-#: has been seen again, so traffic that never repeats costs what it costs without caching. Tool
-#: schemas, system prompts and context ahead of a question are written to be reused: the first
-#: of their kind risks one 5m write (0.4 gives 0.67 expected reads, which pays the premium);
-#: after one that did not recur, 0.4 / 2 no longer does.
-GROUP_PRIOR = 0.0
+#: A new prefix's rate is its group's: members that recurred / (members + 1). Before the group
+#: has any member, a conversation's own end is not written (traffic that never repeats then
+#: costs what it costs without caching), while tool schemas, system prompts, history ahead of
+#: the last message and context ahead of a question -- content written to be re-sent -- risk one
+#: 5m write: 0.4 gives 0.67 expected reads, which pays the premium.
 SHARED_PRIOR = 0.4
 
 #: Expected reads are capped: beyond this, more precision changes no decision.
@@ -82,10 +80,9 @@ def recurrence(
         return (within + OWN_PRIOR_WITHIN) / (own.seen + OWN_PRIOR_GAPS)
     if not learn:
         return 0.0
-    members = group.seen if group is not None else 0
-    within = _within(group.recurred_5m, group.recurred_1h, ttl) if group is not None else 0
-    prior = SHARED_PRIOR if shared and ttl == "5m" else GROUP_PRIOR
-    return (within + prior) / (members + 1)
+    if group is None or group.seen == 0:
+        return SHARED_PRIOR if shared and ttl == "5m" else 0.0
+    return _within(group.recurred_5m, group.recurred_1h, ttl) / (group.seen + 1)
 
 
 def _within(quick: int, slow: int, ttl: TTL) -> int:
