@@ -278,6 +278,18 @@ def _copied_list(request: dict[str, Any], block: Block) -> list[dict[str, Any]]:
     return content
 
 
+def _container(request: Mapping[str, Any], block: Block) -> Sequence[Mapping[str, Any]]:
+    """The request's own list holding ``block`` (tools, system, or a message's content)."""
+    if block.section == "tools":
+        tools: Sequence[Mapping[str, Any]] = request["toolConfig"]["tools"]
+        return tools
+    if block.section == "system":
+        system: Sequence[Mapping[str, Any]] = request["system"]
+        return system
+    content: Sequence[Mapping[str, Any]] = request["messages"][block.message]["content"]
+    return content
+
+
 def without_checkpoints(request: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of ``request`` with every cachePoint removed (what the user's content alone is)."""
     result = copy.deepcopy(dict(request))
