@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import warnings
@@ -22,6 +23,7 @@ from ._store import InProcessStore, Observation, ReuseStore
 from ._tokens import DefaultEstimator, TokenEstimator
 from ._usage import CacheStats, CacheUsage
 from .diagnostics import Expectation, Miss, MissExplainer, MissWarnings
+from .telemetry import OpenTelemetry, TraceLog, attach_telemetry
 
 logger = logging.getLogger("bedrock_cache")
 
@@ -86,6 +88,11 @@ class BedrockCache:
             simulated clock to replay traffic).
         explainer: explains each call's cache misses (:attr:`CallReport.miss`) and logs a
             warning per distinct miss per minute; a fresh one (no excerpts) if omitted.
+        trace_log: append one JSON line per call to this file (see
+            :class:`bedrock_cache.telemetry.TraceLog`); ``BEDROCK_CACHE_TRACE_LOG`` if omitted.
+        opentelemetry: span attributes and metrics per call: on by default when
+            ``opentelemetry-api`` is installed (global providers); ``False`` turns it off, a
+            :class:`bedrock_cache.telemetry.OpenTelemetry` sets the providers.
     """
 
     def __init__(
@@ -99,6 +106,8 @@ class BedrockCache:
         tracker: ReuseStore | None = None,
         clock: Callable[[], float] = time.monotonic,
         explainer: MissExplainer | None = None,
+        trace_log: str | os.PathLike[str] | TraceLog | None = None,
+        opentelemetry: OpenTelemetry | bool | None = None,
     ) -> None:
         if policy is not None and not isinstance(policy, CachePolicy):
             raise TypeError("policy must be a bedrock_cache.CachePolicy")
@@ -123,6 +132,7 @@ class BedrockCache:
         self._warn = MissWarnings()
         self._listeners: list[ReportListener] = []
         self._lock = threading.Lock()
+        self.trace_log, self.opentelemetry = attach_telemetry(self, trace_log, opentelemetry)
 
     @property
     def base_model(self) -> BaseModel:
