@@ -348,7 +348,8 @@ def _options(
         return []
     result: list[_Option] = []
     for ttl, chance in chances.items():
-        if policy.static_ttl == "1h" and boundary.kind in ("tools", "system") and ttl != "1h":
+        forced = policy.static_ttl == "1h" and "1h" in context.ttls
+        if forced and boundary.kind in ("tools", "system") and ttl != "1h":
             continue
         reads = expected_reads(chance)
         value = context.prices.value(reads, ttl)
