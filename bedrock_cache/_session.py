@@ -158,7 +158,7 @@ class BedrockCache:
         now = self._clock()
         found = boundaries(layout, spec, self.policy)
         observations = self._lookup(lookup_keys(found)) if found else {}
-        plan = plan_checkpoints(layout, spec, self.policy, observations, now)
+        plan = plan_checkpoints(layout, spec, self.policy, observations, now, found=found)
         points = [(cp.after, cp.ttl if cp.ttl != "5m" else None) for cp in plan.checkpoints]
         planned = with_checkpoints(request, layout, points) if points else dict(request)
         if found:
