@@ -34,6 +34,7 @@ from ._resolve import ModelResolver
 from ._reuse import ReuseTracker, Sighting
 from ._rules import CheckpointRuleError, check_request, entry_checkpoints
 from ._session import BedrockCache, CallReport, PreparedRequest, active_cache, record_call
+from ._store import InProcessStore, Observation, ReuseStore
 from ._tokens import CountTokensEstimator, DefaultEstimator, TokenEstimator, block_tokens
 from ._usage import (
     RECENT_CALLS,
@@ -68,6 +69,7 @@ __all__ = [
     "CountTokensEstimator",
     "DefaultEstimator",
     "Finding",
+    "InProcessStore",
     "Layout",
     "Miss",
     "MissExplainer",
@@ -76,6 +78,7 @@ __all__ = [
     "ModelSpec",
     "ModelSpecError",
     "ModelTable",
+    "Observation",
     "ObservedTraffic",
     "Outcome",
     "Plan",
@@ -84,6 +87,7 @@ __all__ = [
     "Prices",
     "ProvisionedThroughput",
     "ResolvedModel",
+    "ReuseStore",
     "ReuseTracker",
     "SavingsEstimate",
     "Sighting",

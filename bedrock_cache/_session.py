@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -14,14 +15,14 @@ from ._config import check_callable, check_instance, check_policy, check_table
 from ._config import policy_from as _policy_from
 from ._faults import fault
 from ._instrument import ACTIVE, active_cache, instrument_client
-from ._layout import Block, Layout, with_checkpoints
+from ._layout import Layout, LayoutMemo, with_checkpoints
 from ._models import ModelTable, ResolvedModel, default_table
 from ._outcomes import Outcome
-from ._planner import CachePolicy, Plan, plan_checkpoints
+from ._planner import CachePolicy, Plan, boundaries, lookup_keys, observed, plan_checkpoints
 from ._pricing import Cost, cost_of
 from ._resolve import BaseModel, ModelResolver
-from ._reuse import ReuseTracker
 from ._rules import Placement, existing_placements
+from ._store import InProcessStore, Observation, ReuseStore
 from ._tokens import DefaultEstimator, TokenEstimator
 from ._usage import RECENT_CALLS, CacheStats, CacheUsage
 from .diagnostics import Expectation, Miss, MissExplainer, MissWarnings
@@ -80,8 +81,12 @@ class BedrockCache:
             ``get_inference_profile`` is asked once per ARN.
         table: the model table; the process-wide default if omitted.
         estimator: token counter for planning; the offline default if omitted.
-        tracker: reuse history; a fresh bounded one if omitted.
-        clock: seconds for the reuse history (``time.monotonic`` by default).
+        store: where reuse observations (fingerprints and times, never text) live; a bounded
+            in-process :class:`InProcessStore` if omitted. Share one store to share what a fleet
+            learns.
+        tracker: deprecated alias of ``store``.
+        clock: seconds for the reuse observations (``time.monotonic`` by default; pass a
+            simulated clock to replay traffic).
         recent: how many calls :attr:`stats` keeps in detail (``stats.recent()``); totals
             always cover every call.
         explainer: explains each call's cache misses (:attr:`CallReport.miss`) and logs a
@@ -100,7 +105,8 @@ class BedrockCache:
         base_model: BaseModel = None,
         table: ModelTable | None = None,
         estimator: TokenEstimator | None = None,
-        tracker: ReuseTracker | None = None,
+        store: ReuseStore | None = None,
+        tracker: ReuseStore | None = None,
         clock: Callable[[], float] = time.monotonic,
         recent: int = RECENT_CALLS,
         explainer: MissExplainer | None = None,
@@ -109,18 +115,25 @@ class BedrockCache:
     ) -> None:
         check_policy(policy)
         check_table(table)
-        check_instance("tracker", tracker, ReuseTracker, "a bedrock_cache.ReuseTracker")
-        check_callable("clock", clock, "a function returning seconds, e.g. time.monotonic")
         if estimator is not None and not callable(getattr(estimator, "block_tokens", None)):
             raise TypeError(
                 "estimator must have a block_tokens(block) method, e.g. DefaultEstimator() or "
                 f"CountTokensEstimator(client), not {type(estimator).__name__}"
             )
+        if store is not None and not isinstance(store, ReuseStore):
+            raise TypeError("store must have lookup(fingerprints) and record(now, observations)")
+        check_callable("clock", clock, "a function returning seconds, e.g. time.monotonic")
+        if tracker is not None:
+            warnings.warn(
+                "BedrockCache(tracker=...) is deprecated; pass store=", DeprecationWarning, 2
+            )
+            store = store or tracker
+        self.store: ReuseStore = store if store is not None else InProcessStore()
+        self._memo = LayoutMemo()
         self.policy = policy or CachePolicy()
         self.table = table or default_table()
         self.resolver = ModelResolver(self.table, base_model)
         self.estimator: TokenEstimator = estimator or DefaultEstimator()
-        self.tracker = tracker or ReuseTracker()
         self.stats = CacheStats(recent)
         self._clock = clock
         self.explainer = explainer or MissExplainer()
@@ -144,19 +157,20 @@ class BedrockCache:
     ) -> PreparedRequest:
         """Plan ``request`` (Converse keyword arguments) and return a copy with checkpoints.
 
-        The input is never modified. The reuse history learns the request's fingerprints.
+        The input is never modified (only the lists that get a checkpoint are copied). The reuse
+        store learns the request's prefix fingerprints and the entries the plan writes.
         """
         model = self.resolve(str(request.get("modelId", "")), base_model_hint)
-        layout = Layout.of(request, self.estimator)
+        spec = model.spec
+        layout = Layout.of(request, self.estimator, self._memo)
         now = self._clock()
-        plan = plan_checkpoints(layout, model.spec, self.policy, self.tracker, now)
+        found = boundaries(layout, spec, self.policy)
+        observations = self._lookup(lookup_keys(found)) if found else {}
+        plan = plan_checkpoints(layout, spec, self.policy, observations, now, found=found)
         points = [(cp.after, cp.ttl if cp.ttl != "5m" else None) for cp in plan.checkpoints]
         planned = with_checkpoints(request, layout, points) if points else dict(request)
-        self.tracker.observe(
-            now,
-            _boundaries(layout),
-            [layout.blocks[cp.after].fingerprint for cp in plan.checkpoints],
-        )
+        if found:
+            self._record(now, observed(found, observations, plan, spec, now))
         places = [
             *existing_placements(layout),
             *(Placement(cp.after, cp.section, cp.message, cp.ttl) for cp in plan.checkpoints),
@@ -167,6 +181,19 @@ class BedrockCache:
             fault("could not judge a request's cache reuse; it was sent as planned", exc)
             expectation = None
         return PreparedRequest(planned, plan, model, expectation)
+
+    def _lookup(self, keys: list[str]) -> Mapping[str, Observation]:
+        try:
+            return self.store.lookup(keys)
+        except Exception as exc:
+            fault("the reuse store lookup failed; planning without it", exc)
+            return {}
+
+    def _record(self, now: float, observations: Mapping[str, Observation]) -> None:
+        try:
+            self.store.record(now, observations)
+        except Exception as exc:
+            fault("the reuse store record failed; observations dropped", exc)
 
     def record(
         self,
@@ -258,29 +285,3 @@ def cache_from(cache: Any, options: Mapping[str, Any]) -> BedrockCache:
     check_instance("cache", cache, BedrockCache, "a bedrock_cache.BedrockCache")
     result: BedrockCache = cache
     return result
-
-
-def _boundaries(layout: Layout) -> list[tuple[str, str | None]]:
-    """Fingerprints worth remembering, with what followed: the end of each section and message,
-    and the block before each message's last one (where shared context meets a question)."""
-    blocks = layout.blocks
-
-    def at(index: int) -> Block | None:
-        return blocks[index] if index < len(blocks) else None
-
-    result: list[tuple[str, str | None]] = []
-    for index, block in enumerate(blocks):
-        following = at(index + 1)
-        if _ends_list(block, following) or _ends_list(following, at(index + 2)):
-            result.append((block.fingerprint, following.fingerprint if following else None))
-    return result
-
-
-def _ends_list(block: Block | None, following: Block | None) -> bool:
-    """``block`` is the last of its section or message."""
-    if block is None:
-        return False
-    return following is None or (following.section, following.message) != (
-        block.section,
-        block.message,
-    )
