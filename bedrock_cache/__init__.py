@@ -6,6 +6,7 @@ cost accounting, and client instrumentation. The local Bedrock stand-in lives in
 """
 
 from ._instrument import RESPONSE_KEY, instrument_client, is_instrumented
+from ._breaker import CircuitBreaker
 from ._layout import Block, Layout, cache_point, with_checkpoints, without_checkpoints
 from ._models import (
     TTL,
@@ -19,6 +20,7 @@ from ._models import (
 )
 from ._planner import CachePolicy, Plan, PlannedCheckpoint, plan_checkpoints
 from ._pricing import Cost, Workload, cost_of, estimate
+from ._redis_store import RedisStore
 from ._reuse import ReuseTracker, Sighting
 from ._rules import CheckpointRuleError, check_request, entry_checkpoints
 from ._session import BedrockCache, CallReport, PreparedRequest, active_cache, record_call
@@ -43,6 +45,7 @@ __all__ = [
     "CacheStats",
     "CacheUsage",
     "CallReport",
+    "CircuitBreaker",
     "CheckpointRuleError",
     "Cost",
     "CountTokensEstimator",
@@ -56,6 +59,7 @@ __all__ = [
     "Plan",
     "PlannedCheckpoint",
     "PreparedRequest",
+    "RedisStore",
     "Prices",
     "ResolvedModel",
     "ReuseStore",

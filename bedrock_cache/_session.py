@@ -15,8 +15,9 @@ from ._layout import Block, Layout, with_checkpoints
 from ._models import ModelTable, ResolvedModel, default_table
 from ._planner import CachePolicy, Plan, plan_checkpoints
 from ._pricing import Cost, cost_of
+from ._redis_store import open_store
 from ._reuse import ReuseTracker
-from ._store import InProcessStore, ReuseStore
+from ._store import ReuseStore
 from ._tokens import DefaultEstimator, TokenEstimator
 from ._usage import CacheStats, CacheUsage
 
@@ -66,12 +67,12 @@ class BedrockCache:
         base_model: the base model id when requests name an application inference profile ARN.
         table: the model table; the process-wide default if omitted.
         estimator: token counter for planning; the offline default if omitted.
-        store: where reuse observations (fingerprints and times, never text) live; a bounded
-            in-process :class:`InProcessStore` if omitted. Share one store to share what a fleet
-            learns.
+        store: where reuse observations (fingerprints and times, never text) live: a store
+            object, or a ``redis://`` URL for a :class:`RedisStore` shared by a fleet. If omitted,
+            the URL in ``BEDROCK_CACHE_STORE``, else a bounded in-process :class:`InProcessStore`.
         tracker: deprecated alias of ``store``.
-        clock: seconds for the reuse observations (``time.monotonic`` by default; pass a
-            simulated clock to replay traffic).
+        clock: seconds for the reuse observations (wall-clock ``time.time`` by default, so the
+            processes of a fleet agree; pass a simulated clock to replay traffic).
     """
 
     def __init__(
@@ -81,17 +82,15 @@ class BedrockCache:
         base_model: str | None = None,
         table: ModelTable | None = None,
         estimator: TokenEstimator | None = None,
-        store: ReuseStore | None = None,
+        store: ReuseStore | str | None = None,
         tracker: ReuseTracker | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if policy is not None and not isinstance(policy, CachePolicy):
             raise TypeError("policy must be a bedrock_cache.CachePolicy")
-        if store is not None and not isinstance(store, ReuseStore):
-            raise TypeError("store must have lookup(fingerprints) and record(now, observations)")
         if not callable(clock):
-            raise TypeError("clock must be a callable returning seconds, e.g. time.monotonic")
-        self.store: ReuseStore = store if store is not None else InProcessStore()
+            raise TypeError("clock must be a callable returning seconds, e.g. time.time")
+        self.store: ReuseStore = open_store(store)
         self.policy = policy or CachePolicy()
         self.base_model = base_model
         self.table = table or default_table()
