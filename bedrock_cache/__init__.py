@@ -5,8 +5,8 @@ cost accounting, and client instrumentation. The local Bedrock stand-in lives in
 :mod:`bedrock_cache.emulator`.
 """
 
-from ._instrument import RESPONSE_KEY, instrument_client, is_instrumented
 from ._breaker import CircuitBreaker
+from ._instrument import RESPONSE_KEY, instrument_client, is_instrumented
 from ._layout import Block, Layout, cache_point, with_checkpoints, without_checkpoints
 from ._models import (
     TTL,
@@ -45,8 +45,8 @@ __all__ = [
     "CacheStats",
     "CacheUsage",
     "CallReport",
-    "CircuitBreaker",
     "CheckpointRuleError",
+    "CircuitBreaker",
     "Cost",
     "CountTokensEstimator",
     "DefaultEstimator",
@@ -59,8 +59,8 @@ __all__ = [
     "Plan",
     "PlannedCheckpoint",
     "PreparedRequest",
-    "RedisStore",
     "Prices",
+    "RedisStore",
     "ResolvedModel",
     "ReuseStore",
     "ReuseTracker",

@@ -32,14 +32,16 @@ _FIELDS = frozenset(f.name for f in fields(Observation))
 #: Keys outlive the longest TTL twice: a prefix that recurs within the hour is still known then.
 DEFAULT_EXPIRE_SECONDS = int(2 * max(TTL_SECONDS.values()))
 _URL_SCHEMES = ("redis", "rediss", "unix", "valkey", "valkeys")
+_OPTIONS = ("namespace", "budget_ms")
 
 
 class RedisStore:
     """A :class:`~bedrock_cache.ReuseStore` on Redis, shared by every process that names it.
 
     Args:
-        redis: a ``redis://`` / ``rediss://`` / ``unix://`` URL (a ``?namespace=`` query is
-            honoured), or a ``redis.Redis`` client (its own timeouts then apply: give it a
+        redis: a ``redis://`` / ``rediss://`` / ``unix://`` URL (``?namespace=…&budget_ms=…``
+            in its query set those arguments, handy in ``BEDROCK_CACHE_STORE``), or a
+            ``redis.Redis`` client (its own timeouts then apply: give it a
             ``socket_timeout`` no longer than the budget).
         namespace: keeps apps or tenants apart: keys are ``bedrock_cache:{namespace}:…``.
         budget_ms: the longest a lookup may add to a call; past it the call plans on this
@@ -59,14 +61,16 @@ class RedisStore:
         breaker: CircuitBreaker | None = None,
         max_pending: int = 10_000,
     ) -> None:
-        if not isinstance(budget_ms, int | float) or budget_ms <= 0:
-            raise ValueError(f"budget_ms must be a positive number of milliseconds: {budget_ms!r}")
+        budget_ms = _positive(budget_ms, "budget_ms")
         if not isinstance(expire_seconds, int) or expire_seconds < 1:
             raise ValueError(f"expire_seconds must be a positive int: {expire_seconds!r}")
         if not isinstance(max_pending, int) or max_pending < 1:
             raise ValueError(f"max_pending must be a positive int: {max_pending!r}")
         if isinstance(redis, str):
-            redis, namespace = _client_from_url(redis, budget_ms / 1000.0, namespace)
+            redis, options = _split_options(redis)
+            namespace = options.get("namespace", namespace)
+            budget_ms = _positive(options.get("budget_ms", budget_ms), "budget_ms")
+            redis = _client_from_url(redis, budget_ms / 1000.0)
         elif _is_async_client(redis):
             raise TypeError(
                 "RedisStore needs a synchronous client: planning runs inside botocore's "
@@ -181,7 +185,18 @@ class RedisStore:
 _START_LOCK = threading.Lock()
 
 
-def _client_from_url(url: str, timeout: float, namespace: str) -> tuple[Any, str]:
+def _positive(value: Any, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = 0.0
+    if not number > 0:
+        raise ValueError(f"{name} must be a positive number of milliseconds, not {value!r}")
+    return number
+
+
+def _split_options(url: str) -> tuple[str, dict[str, str]]:
+    """The URL without our own query options, and those options."""
     parts = urlsplit(url)
     if parts.scheme not in _URL_SCHEMES:
         raise ValueError(
@@ -189,7 +204,13 @@ def _client_from_url(url: str, timeout: float, namespace: str) -> tuple[Any, str
             "unix:///path.sock)"
         )
     query = parse_qs(parts.query)
-    namespace = query.pop("namespace", [namespace])[-1]
+    options = {name: query.pop(name)[-1] for name in _OPTIONS if name in query}
+    rest = "&".join(f"{name}={value}" for name, values in query.items() for value in values)
+    scheme = {"valkey": "redis", "valkeys": "rediss"}.get(parts.scheme, parts.scheme)
+    return parts._replace(scheme=scheme, query=rest).geturl(), options
+
+
+def _client_from_url(url: str, timeout: float) -> Any:
     try:
         import redis
         from redis.backoff import NoBackoff
@@ -198,20 +219,13 @@ def _client_from_url(url: str, timeout: float, namespace: str) -> tuple[Any, str
         raise ImportError(
             "the Redis store needs redis-py: pip install 'bedrock-prompt-cache[redis]'"
         ) from exc
-    scheme = {"valkey": "redis", "valkeys": "rediss"}.get(parts.scheme, parts.scheme)
-    clean = parts._replace(scheme=scheme, query="&".join(_query_items(query))).geturl()
-    client = redis.Redis.from_url(
-        clean,
+    return redis.Redis.from_url(
+        url,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
         retry=Retry(NoBackoff(), 0),
         health_check_interval=0,
     )
-    return client, namespace
-
-
-def _query_items(query: Mapping[str, list[str]]) -> list[str]:
-    return [f"{name}={value}" for name, values in query.items() for value in values]
 
 
 def _is_async_client(client: Any) -> bool:

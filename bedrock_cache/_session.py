@@ -5,19 +5,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from ._layout import Block, Layout, with_checkpoints
+from ._layout import Layout, LayoutMemo, with_checkpoints
 from ._models import ModelTable, ResolvedModel, default_table
-from ._planner import CachePolicy, Plan, plan_checkpoints
+from ._planner import CachePolicy, Plan, boundaries, lookup_keys, observed, plan_checkpoints
 from ._pricing import Cost, cost_of
 from ._redis_store import open_store
-from ._reuse import ReuseTracker
-from ._store import ReuseStore
+from ._store import Observation, ReuseStore
 from ._tokens import DefaultEstimator, TokenEstimator
 from ._usage import CacheStats, CacheUsage
 
@@ -83,19 +83,24 @@ class BedrockCache:
         table: ModelTable | None = None,
         estimator: TokenEstimator | None = None,
         store: ReuseStore | str | None = None,
-        tracker: ReuseTracker | None = None,
+        tracker: ReuseStore | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if policy is not None and not isinstance(policy, CachePolicy):
             raise TypeError("policy must be a bedrock_cache.CachePolicy")
         if not callable(clock):
             raise TypeError("clock must be a callable returning seconds, e.g. time.time")
+        if tracker is not None:
+            warnings.warn(
+                "BedrockCache(tracker=...) is deprecated; pass store=", DeprecationWarning, 2
+            )
+            store = store or tracker
         self.store: ReuseStore = open_store(store)
+        self._memo = LayoutMemo()
         self.policy = policy or CachePolicy()
         self.base_model = base_model
         self.table = table or default_table()
         self.estimator: TokenEstimator = estimator or DefaultEstimator()
-        self.tracker = tracker or ReuseTracker()
         self.stats = CacheStats()
         self._clock = clock
         self._listeners: list[ReportListener] = []
@@ -107,20 +112,34 @@ class BedrockCache:
     def prepare(self, request: Mapping[str, Any]) -> PreparedRequest:
         """Plan ``request`` (Converse keyword arguments) and return a copy with checkpoints.
 
-        The input is never modified. The reuse history learns the request's fingerprints.
+        The input is never modified (only the lists that get a checkpoint are copied). The reuse
+        store learns the request's prefix fingerprints and the entries the plan writes.
         """
         model = self.resolve(str(request.get("modelId", "")))
-        layout = Layout.of(request, self.estimator)
+        spec = model.spec
+        layout = Layout.of(request, self.estimator, self._memo)
         now = self._clock()
-        plan = plan_checkpoints(layout, model.spec, self.policy, self.tracker, now)
+        found = boundaries(layout, spec, self.policy)
+        observations = self._lookup(lookup_keys(found)) if found else {}
+        plan = plan_checkpoints(layout, spec, self.policy, observations, now)
         points = [(cp.after, cp.ttl if cp.ttl != "5m" else None) for cp in plan.checkpoints]
         planned = with_checkpoints(request, layout, points) if points else dict(request)
-        self.tracker.observe(
-            now,
-            _boundaries(layout),
-            [layout.blocks[cp.after].fingerprint for cp in plan.checkpoints],
-        )
+        if found:
+            self._record(now, observed(found, observations, plan, spec, now))
         return PreparedRequest(planned, plan, model)
+
+    def _lookup(self, keys: list[str]) -> Mapping[str, Observation]:
+        try:
+            return self.store.lookup(keys)
+        except Exception:
+            logger.warning("bedrock_cache reuse store lookup failed; planning without it")
+            return {}
+
+    def _record(self, now: float, observations: Mapping[str, Observation]) -> None:
+        try:
+            self.store.record(now, observations)
+        except Exception:
+            logger.warning("bedrock_cache reuse store record failed; observations dropped")
 
     def record(self, model_id: str, usage: CacheUsage, plan: Plan | None = None) -> CallReport:
         """Count one call's usage in :attr:`stats` and tell the report listeners."""
@@ -174,29 +193,3 @@ def record_call(
 def active_cache() -> BedrockCache | None:
     """The cache activated in this context, if any."""
     return _ACTIVE.get()
-
-
-def _boundaries(layout: Layout) -> list[tuple[str, str | None]]:
-    """Fingerprints worth remembering, with what followed: the end of each section and message,
-    and the block before each message's last one (where shared context meets a question)."""
-    blocks = layout.blocks
-
-    def at(index: int) -> Block | None:
-        return blocks[index] if index < len(blocks) else None
-
-    result: list[tuple[str, str | None]] = []
-    for index, block in enumerate(blocks):
-        following = at(index + 1)
-        if _ends_list(block, following) or _ends_list(following, at(index + 2)):
-            result.append((block.fingerprint, following.fingerprint if following else None))
-    return result
-
-
-def _ends_list(block: Block | None, following: Block | None) -> bool:
-    """``block`` is the last of its section or message."""
-    if block is None:
-        return False
-    return following is None or (following.section, following.message) != (
-        block.section,
-        block.message,
-    )

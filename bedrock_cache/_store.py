@@ -42,7 +42,7 @@ class Observation:
     entry_ttl: str = ""
     """That entry's TTL (``"5m"`` or ``"1h"``), ``""`` when none was placed."""
     group: str = ""
-    """Fingerprint of the group this prefix belongs to (its kind under its parent), if any."""
+    """Keys of the groups this prefix belongs to (its kind under its parent), space-separated."""
 
     @classmethod
     def first(cls, now: float, group: str = "") -> Observation:
