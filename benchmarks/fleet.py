@@ -116,7 +116,7 @@ def costs(url: str) -> list[dict[str, Any]]:
             ),
             "4 workers, one Redis": fleet(
                 "redis",
-                lambda: [
+                lambda namespace=namespace: [
                     RedisStore(url, namespace=namespace, budget_ms=50) for _ in range(WORKERS)
                 ],
             ),
