@@ -6,12 +6,22 @@ cost accounting, and client instrumentation. The local Bedrock stand-in lives in
 """
 
 from ._breaker import CircuitBreaker
-from ._instrument import RESPONSE_KEY, instrument_client, is_instrumented
+from ._estimate import (
+    ObservedTraffic,
+    ProvisionedThroughput,
+    SavingsEstimate,
+    Traffic,
+    break_even_reads,
+    estimate_savings,
+    observed_traffic,
+)
+from ._instrument import RESPONSE_KEY, client_cache, instrument_client, is_instrumented
 from ._layout import Block, Layout, cache_point, with_checkpoints, without_checkpoints
 from ._models import (
     TTL,
     ModelResolutionError,
     ModelSpec,
+    ModelSpecError,
     ModelTable,
     Prices,
     ResolvedModel,
@@ -21,6 +31,7 @@ from ._models import (
 from ._planner import CachePolicy, Plan, PlannedCheckpoint, plan_checkpoints
 from ._pricing import Cost, Workload, cost_of, estimate
 from ._redis_store import RedisStore
+from ._resolve import ModelResolver
 from ._reuse import ReuseTracker, Sighting
 from ._rules import CheckpointRuleError, check_request, entry_checkpoints
 from ._session import BedrockCache, CallReport, PreparedRequest, active_cache, record_call
@@ -35,6 +46,7 @@ from ._usage import (
     usage_from_llama_index,
     usage_from_stream_event,
 )
+from .diagnostics import Finding, Miss, MissExplainer, lint
 
 __all__ = [
     "RESPONSE_KEY",
@@ -50,34 +62,48 @@ __all__ = [
     "Cost",
     "CountTokensEstimator",
     "DefaultEstimator",
+    "Finding",
     "InProcessStore",
     "Layout",
+    "Miss",
+    "MissExplainer",
     "ModelResolutionError",
+    "ModelResolver",
     "ModelSpec",
+    "ModelSpecError",
     "ModelTable",
     "Observation",
+    "ObservedTraffic",
     "Plan",
     "PlannedCheckpoint",
     "PreparedRequest",
     "Prices",
+    "ProvisionedThroughput",
     "RedisStore",
     "ResolvedModel",
     "ReuseStore",
     "ReuseTracker",
+    "SavingsEstimate",
     "Sighting",
     "StatsSnapshot",
     "TokenEstimator",
+    "Traffic",
     "Workload",
     "active_cache",
     "block_tokens",
+    "break_even_reads",
     "cache_point",
     "check_request",
+    "client_cache",
     "cost_of",
     "default_table",
     "entry_checkpoints",
     "estimate",
+    "estimate_savings",
     "instrument_client",
     "is_instrumented",
+    "lint",
+    "observed_traffic",
     "plan_checkpoints",
     "record_call",
     "resolve_model",

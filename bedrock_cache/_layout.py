@@ -115,18 +115,22 @@ class Layout:
         return _LayoutBuilder(request, estimator or DefaultEstimator(), memo).build()
 
 
+_ReadList = tuple[tuple[Block, ...], tuple[ExistingCheckpoint, ...]]
+
+
 class LayoutMemo:
-    """Blocks read before, by (prefix fingerprint, position, content): each message is measured
-    and hashed once across a conversation's turns. Bounded; safe to share between threads."""
+    """Lists read before (tools, system, each message), by prefix fingerprint, position and
+    content: each message is measured and hashed once across a conversation's turns. Bounded
+    (cleared when full); safe to share between threads."""
 
-    def __init__(self, max_entries: int = 200_000) -> None:
+    def __init__(self, max_entries: int = 50_000) -> None:
         self.max_entries = max_entries
-        self.blocks: dict[tuple[Any, ...], Block] = {}
+        self.lists: dict[tuple[Any, ...], _ReadList] = {}
 
-    def remember(self, key: tuple[Any, ...], block: Block) -> None:
-        if len(self.blocks) >= self.max_entries:
-            self.blocks = {}
-        self.blocks[key] = block
+    def remember(self, key: tuple[Any, ...], found: _ReadList) -> None:
+        if len(self.lists) >= self.max_entries:
+            self.lists = {}
+        self.lists[key] = found
 
 
 def block_kind(block: Mapping[str, Any]) -> str:
@@ -174,8 +178,30 @@ class _LayoutBuilder:
     def _add_list(
         self, section: Section, message: int, role: str, items: Sequence[Mapping[str, Any]]
     ) -> None:
-        first = True
         memo = self.memo
+        if memo is None:
+            self._read_list(section, message, role, items)
+            return
+        # One lookup per list: the same prefix and the same content give the same blocks.
+        key = (self.fingerprint, section, message, role, *map(_content_key, items))
+        found = memo.lists.get(key)
+        if found is None:
+            start, marks = len(self.blocks), len(self.checkpoints)
+            self._read_list(section, message, role, items)
+            found = (tuple(self.blocks[start:]), tuple(self.checkpoints[marks:]))
+            memo.remember(key, found)
+            return
+        blocks, checkpoints = found
+        if blocks:
+            self.blocks.extend(blocks)
+            self.cumulative = blocks[-1].cumulative
+            self.fingerprint = blocks[-1].fingerprint
+        self.checkpoints.extend(checkpoints)
+
+    def _read_list(
+        self, section: Section, message: int, role: str, items: Sequence[Mapping[str, Any]]
+    ) -> None:
+        first = True
         for slot, item in enumerate(items):
             if CACHE_POINT in item:
                 after = len(self.blocks) - 1
@@ -183,17 +209,7 @@ class _LayoutBuilder:
                     ExistingCheckpoint(after, section, message, slot, _ttl(item), first)
                 )
                 continue
-            if memo is None:
-                block = self._read_block(section, message, slot, role, item, first)
-            else:
-                text = item.get("text")
-                content = text if len(item) == 1 and isinstance(text, str) else canonical_json(item)
-                key = (self.fingerprint, section, message, slot, role, first, content)
-                found = memo.blocks.get(key)
-                if found is None:
-                    found = self._read_block(section, message, slot, role, item, first)
-                    memo.remember(key, found)
-                block = found
+            block = self._read_block(section, message, slot, role, item, first)
             self.blocks.append(block)
             self.cumulative = block.cumulative
             self.fingerprint = block.fingerprint
@@ -225,6 +241,12 @@ class _LayoutBuilder:
             first_in_message=first,
             document_format=doc_format,
         )
+
+
+def _content_key(item: Mapping[str, Any]) -> str:
+    """What identifies a block's content: its text (hashing a str is cached), else its JSON."""
+    text = item.get("text")
+    return text if len(item) == 1 and isinstance(text, str) else canonical_json(item)
 
 
 def _digest(text: str) -> str:
@@ -275,6 +297,18 @@ def _copied_list(request: dict[str, Any], block: Block) -> list[dict[str, Any]]:
     message = messages[block.message] = dict(messages[block.message])
     content: list[dict[str, Any]] = list(message["content"])
     message["content"] = content
+    return content
+
+
+def _container(request: Mapping[str, Any], block: Block) -> Sequence[Mapping[str, Any]]:
+    """The request's own list holding ``block`` (tools, system, or a message's content)."""
+    if block.section == "tools":
+        tools: Sequence[Mapping[str, Any]] = request["toolConfig"]["tools"]
+        return tools
+    if block.section == "system":
+        system: Sequence[Mapping[str, Any]] = request["system"]
+        return system
+    content: Sequence[Mapping[str, Any]] = request["messages"][block.message]["content"]
     return content
 
 

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from ._layout import Block, Layout, Section
 from ._models import TTL, ModelSpec
-from ._rules import Placement, entry_checkpoints, existing_placements, position_problem
+from ._rules import Placement, entry_checkpoints, existing_placements, position_problem, reaches
 from ._rules import request_problem as _request_problem
 from ._store import Observation
 from ._valuation import TokenPrices, expected_reads, member_added, member_recurred, recurrence
@@ -327,7 +327,7 @@ def _chance(context: PlanContext, boundary: Boundary, ttl: TTL) -> float:
     own = context.observations.get(boundary.key)
     group = _group(context.observations, boundary.groups)
     learn = not context.policy.skip_one_off_writes
-    shared = boundary.kind in ("tools", "system", "context")
+    shared = boundary.kind in ("tools", "system", "context", "message")
     chance = recurrence(own, group, context.now, ttl, learn=learn, shared=shared)
     if context.policy.static_ttl == "1h" and boundary.kind in ("tools", "system"):
         return max(chance, ASSERTED_RECURRENCE)  # the caller vouches that these recur
@@ -379,9 +379,8 @@ def _allocate(
     lookback = context.spec.lookback_blocks
     reached = None
     if lookback:
-        reach = read.index + lookback
         reached = _best(
-            context, options, budget, read_upto=read.cumulative, placed=None, reach=reach
+            context, options, budget, read_upto=read.cumulative, placed=None, reach=read
         )
     ttl = _entry_ttl(context, read)
     bridged = _best(
@@ -414,14 +413,14 @@ def _best(
     read_upto: int,
     placed: Block | None,
     ceiling: TTL = "1h",
-    reach: int | None = None,
+    reach: Block | None = None,
 ) -> _Choice | None:
     """The most valuable picks (at most ``budget``), by dynamic programming in prefix order.
 
     A pick closes the segment since the previous pick (or the read point, ``read_upto`` tokens)
     and earns its tokens times its value. TTLs never increase along the prefix and stay within
-    ``ceiling``; the first pick stands within ``reach`` when given; each pick must create an
-    entry (the minimum rule, counted from the previous checkpoint placed in this request).
+    ``ceiling``; the first pick reads the entry at ``reach`` (by lookback) when given; each pick
+    must create an entry (the minimum rule, counted from the previous checkpoint placed here).
     """
     if budget <= 0:
         return None
@@ -432,7 +431,8 @@ def _best(
         nxt: dict[tuple[int, TTL], _Choice] = {}
         for i, opts in enumerate(options):
             block = opts[0].boundary.block
-            if count == 1 and reach is not None and block.index > reach:
+            far = reach is not None and not reaches(context.spec, block.index, reach.index)
+            if count == 1 and far:
                 continue
             if count == 1:
                 before = [(empty, placed.cumulative if placed else None, ceiling)]
@@ -612,7 +612,7 @@ def _refresh_read(
         if own is None or not own.entry_alive(now):
             continue
         index = boundary.block.index
-        if any(0 <= cp.after - index <= spec.lookback_blocks for cp in plan.checkpoints):
+        if any(reaches(spec, cp.after, index) for cp in plan.checkpoints):
             ttl: TTL = "1h" if own.entry_ttl == "1h" else "5m"
             current = updates.get(boundary.key) or own
             updates[boundary.key] = current.with_entry(now, ttl)

@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from ._instrument import ACTIVE, active_cache, instrument_client
 from ._layout import Layout, LayoutMemo, with_checkpoints
 from ._models import ModelTable, ResolvedModel, default_table
 from ._planner import CachePolicy, Plan, boundaries, lookup_keys, observed, plan_checkpoints
 from ._pricing import Cost, cost_of
 from ._redis_store import open_store
+from ._resolve import BaseModel, ModelResolver
+from ._rules import Placement, existing_placements
 from ._store import Observation, ReuseStore
 from ._tokens import DefaultEstimator, TokenEstimator
 from ._usage import CacheStats, CacheUsage
+from .diagnostics import Expectation, Miss, MissExplainer, MissWarnings
+from .telemetry import OpenTelemetry, TraceLog, attach_telemetry
 
 logger = logging.getLogger("bedrock_cache")
 
-_ACTIVE: ContextVar[BedrockCache | None] = ContextVar("bedrock_cache_active", default=None)
+__all__ = ["BedrockCache", "CallReport", "PreparedRequest", "active_cache", "record_call"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,8 @@ class PreparedRequest:
     request: dict[str, Any]
     plan: Plan
     model: ResolvedModel
+    expectation: Expectation | None = None
+    """What the call should read; :meth:`BedrockCache.record` explains a miss with it."""
 
 
 @dataclass(frozen=True)
@@ -43,10 +50,14 @@ class CallReport:
     usage: CacheUsage
     cost: Cost
     plan: Plan | None
+    miss: Miss | None = None
+    """Why the call did not read what earlier calls cached; ``None`` when it did."""
 
     def as_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {"model_id": self.model_id, **self.usage.as_dict()}
         result.update(self.cost.as_dict())
+        result["miss"] = self.miss.as_dict() if self.miss is not None else None
+        result["miss_cause"] = self.miss.cause if self.miss is not None else None
         if self.plan is not None:
             result["plan"] = self.plan.reasons
             result["plan_skipped"] = list(self.plan.skipped)
@@ -64,7 +75,10 @@ class BedrockCache:
 
     Args:
         policy: where checkpoints may go (:class:`CachePolicy`); defaults are safe.
-        base_model: the base model id when requests name an application inference profile ARN.
+        base_model: the model behind application inference profile ARNs, used only for such
+            ARNs (never over a model id or system profile a request names): one base model id,
+            a mapping ARN -> base model id, or a boto3 ``bedrock`` control-plane client whose
+            ``get_inference_profile`` is asked once per ARN.
         table: the model table; the process-wide default if omitted.
         estimator: token counter for planning; the offline default if omitted.
         store: where reuse observations (fingerprints and times, never text) live: a store
@@ -73,18 +87,28 @@ class BedrockCache:
         tracker: deprecated alias of ``store``.
         clock: seconds for the reuse observations (wall-clock ``time.time`` by default, so the
             processes of a fleet agree; pass a simulated clock to replay traffic).
+        explainer: explains each call's cache misses (:attr:`CallReport.miss`) and logs a
+            warning per distinct miss per minute; a fresh one (no excerpts) if omitted.
+        trace_log: append one JSON line per call to this file (see
+            :class:`bedrock_cache.telemetry.TraceLog`); ``BEDROCK_CACHE_TRACE_LOG`` if omitted.
+        opentelemetry: span attributes and metrics per call: on by default when
+            ``opentelemetry-api`` is installed (global providers); ``False`` turns it off, a
+            :class:`bedrock_cache.telemetry.OpenTelemetry` sets the providers.
     """
 
     def __init__(
         self,
         policy: CachePolicy | None = None,
         *,
-        base_model: str | None = None,
+        base_model: BaseModel = None,
         table: ModelTable | None = None,
         estimator: TokenEstimator | None = None,
         store: ReuseStore | str | None = None,
         tracker: ReuseStore | None = None,
         clock: Callable[[], float] = time.time,
+        explainer: MissExplainer | None = None,
+        trace_log: str | os.PathLike[str] | TraceLog | None = None,
+        opentelemetry: OpenTelemetry | bool | None = None,
     ) -> None:
         if policy is not None and not isinstance(policy, CachePolicy):
             raise TypeError("policy must be a bedrock_cache.CachePolicy")
@@ -98,24 +122,36 @@ class BedrockCache:
         self.store: ReuseStore = open_store(store)
         self._memo = LayoutMemo()
         self.policy = policy or CachePolicy()
-        self.base_model = base_model
         self.table = table or default_table()
+        self.resolver = ModelResolver(self.table, base_model)
         self.estimator: TokenEstimator = estimator or DefaultEstimator()
         self.stats = CacheStats()
         self._clock = clock
+        self.explainer = explainer or MissExplainer()
+        self._warn = MissWarnings()
         self._listeners: list[ReportListener] = []
         self._lock = threading.Lock()
+        self.trace_log, self.opentelemetry = attach_telemetry(self, trace_log, opentelemetry)
 
-    def resolve(self, model_id: str) -> ResolvedModel:
-        return self.table.resolve(model_id, base_model=self.base_model)
+    @property
+    def base_model(self) -> BaseModel:
+        """What resolves application inference profile ARNs (see the class doc)."""
+        return self.resolver.base_model
 
-    def prepare(self, request: Mapping[str, Any]) -> PreparedRequest:
+    def resolve(self, model_id: str, base_model_hint: str | None = None) -> ResolvedModel:
+        """The model ``model_id`` runs on; ``base_model_hint`` is a framework's own base model
+        id for a profile ARN (langchain-aws ``base_model_id``, LlamaIndex ``model``)."""
+        return self.resolver.resolve(model_id, base_model_hint)
+
+    def prepare(
+        self, request: Mapping[str, Any], *, base_model_hint: str | None = None
+    ) -> PreparedRequest:
         """Plan ``request`` (Converse keyword arguments) and return a copy with checkpoints.
 
         The input is never modified (only the lists that get a checkpoint are copied). The reuse
         store learns the request's prefix fingerprints and the entries the plan writes.
         """
-        model = self.resolve(str(request.get("modelId", "")))
+        model = self.resolve(str(request.get("modelId", "")), base_model_hint)
         spec = model.spec
         layout = Layout.of(request, self.estimator, self._memo)
         now = self._clock()
@@ -126,7 +162,16 @@ class BedrockCache:
         planned = with_checkpoints(request, layout, points) if points else dict(request)
         if found:
             self._record(now, observed(found, observations, plan, spec, now))
-        return PreparedRequest(planned, plan, model)
+        places = [
+            *existing_placements(layout),
+            *(Placement(cp.after, cp.section, cp.message, cp.ttl) for cp in plan.checkpoints),
+        ]
+        try:
+            expectation = self.explainer.expect(request, layout, model.spec, places, now)
+        except Exception:
+            logger.exception("bedrock_cache could not judge this request's cache reuse")
+            expectation = None
+        return PreparedRequest(planned, plan, model, expectation)
 
     def _lookup(self, keys: list[str]) -> Mapping[str, Observation]:
         try:
@@ -141,9 +186,20 @@ class BedrockCache:
         except Exception:
             logger.warning("bedrock_cache reuse store record failed; observations dropped")
 
-    def record(self, model_id: str, usage: CacheUsage, plan: Plan | None = None) -> CallReport:
-        """Count one call's usage in :attr:`stats` and tell the report listeners."""
-        report = record_call(self.stats, self.resolve(model_id), usage, plan)
+    def record(
+        self,
+        model: str | ResolvedModel,
+        usage: CacheUsage,
+        plan: Plan | None = None,
+        expectation: Expectation | None = None,
+    ) -> CallReport:
+        """Count one call's usage in :attr:`stats`, explain a miss against ``expectation``
+        (from :meth:`prepare`) and tell the report listeners."""
+        resolved = self.resolve(model) if isinstance(model, str) else model
+        report = record_call(self.stats, resolved, usage, plan)
+        if expectation is not None:
+            miss = self._explain(resolved.requested_id, expectation, usage)
+            report = replace(report, miss=miss)
         with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:
@@ -152,6 +208,16 @@ class BedrockCache:
             except Exception:
                 logger.exception("bedrock_cache report listener failed; the call is unaffected")
         return report
+
+    def _explain(self, model_id: str, expectation: Expectation, usage: CacheUsage) -> Miss | None:
+        try:
+            miss = expectation.explain(usage)
+            if miss is not None:
+                self._warn(model_id, miss)
+            return miss
+        except Exception:
+            logger.exception("bedrock_cache could not explain this call's cache usage")
+            return None
 
     def add_listener(self, listener: ReportListener) -> None:
         """Call ``listener(report)`` after every recorded call (telemetry, logs, reports)."""
@@ -163,19 +229,17 @@ class BedrockCache:
 
         Returns the client. Calling it again replaces the earlier cache on that client.
         """
-        from ._instrument import instrument_client
-
         instrument_client(client, self)
         return client
 
     @contextmanager
     def activate(self) -> Iterator[BedrockCache]:
         """Within this block, instrumented clients plan with this cache (overrides their own)."""
-        token = _ACTIVE.set(self)
+        token = ACTIVE.set(self)
         try:
             yield self
         finally:
-            _ACTIVE.reset(token)
+            ACTIVE.reset(token)
 
     def summary(self) -> str:
         return self.stats.summary()
@@ -188,8 +252,3 @@ def record_call(
     cost = cost_of(usage, model)
     stats.record(model.requested_id, usage, cost=cost.total, cost_without_cache=cost.without_cache)
     return CallReport(model.requested_id, usage, cost, plan)
-
-
-def active_cache() -> BedrockCache | None:
-    """The cache activated in this context, if any."""
-    return _ACTIVE.get()

@@ -14,14 +14,17 @@ from dataclasses import dataclass, replace
 from ._models import TTL, TTL_SECONDS, ModelSpec
 from ._store import Observation
 
-#: Pseudo-counts for a recurrence rate. A conversation's own messages are not written before
-#: something like them has been seen again, so traffic that never repeats costs nothing extra.
-PRIOR_RECURRED = 0.0
-PRIOR_SEEN = 1.0
-#: Tool schemas, system prompts and context placed before a question are written to be reused:
-#: the first of their kind risks one write (0.4 gives 0.67 expected reads, which pays a 5m
-#: premium), and a second is not written before the first has been seen again (0.4 / 2 does not).
-SHARED_PRIOR_RECURRED = 0.4
+#: A prefix's own recurrence rate within a TTL: (gaps within it + 0.25) / (gaps + 0.75). Seen
+#: again once within the TTL gives 0.71 (writing pays, even at 1h); once past it 0.14 (it does not).
+OWN_PRIOR_WITHIN = 0.25
+OWN_PRIOR_GAPS = 0.75
+#: A new prefix's rate is its group's: members that recurred / (members + 1). Before the group
+#: has any member, a conversation's own end is not written (traffic that never repeats then
+#: costs what it costs without caching), while tool schemas, system prompts, history ahead of
+#: the last message and context ahead of a question -- content written to be re-sent -- risk one
+#: 5m write: 0.4 gives 0.67 expected reads, which pays the premium.
+SHARED_PRIOR = 0.4
+
 #: Expected reads are capped: beyond this, more precision changes no decision.
 MAX_READS = 50.0
 
@@ -74,13 +77,12 @@ def recurrence(
         gap = now - own.last_seen
         within = _within(own.recurred_5m, own.recurred_1h, ttl)
         within += gap <= TTL_SECONDS[ttl]
-        return (within + PRIOR_RECURRED) / (own.seen + PRIOR_SEEN)
+        return (within + OWN_PRIOR_WITHIN) / (own.seen + OWN_PRIOR_GAPS)
     if not learn:
         return 0.0
-    members = group.seen if group is not None else 0
-    within = _within(group.recurred_5m, group.recurred_1h, ttl) if group is not None else 0
-    prior = SHARED_PRIOR_RECURRED if shared and ttl == "5m" else PRIOR_RECURRED
-    return (within + prior) / (members + PRIOR_SEEN)
+    if group is None or group.seen == 0:
+        return SHARED_PRIOR if shared and ttl == "5m" else 0.0
+    return _within(group.recurred_5m, group.recurred_1h, ttl) / (group.seen + 1)
 
 
 def _within(quick: int, slow: int, ttl: TTL) -> int:

@@ -6,16 +6,18 @@ Prints a table per workload and writes ``benchmarks/results.json`` and ``benchma
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from importlib import metadata
 from pathlib import Path
 
 from .bound import lower_bound
-from .report import WorkloadResult, table, totals, write
+from .report import WorkloadResult, summary, table, totals, write
 from .runner import Run, run
-from .strategies import Strategy, Unavailable, strategies
+from .strategies import Strategy, Unavailable, clairvoyant, strategies
 from .workloads import WORKLOADS, workload
 
 LIBRARIES = (
@@ -49,7 +51,8 @@ def measure(name: str, chosen: Sequence[Strategy]) -> WorkloadResult:
     base_requests = baseline.requests()
     result = WorkloadResult(load.name, load.model, len(calls), lower_bound(base_requests))
     base_tokens = baseline.usage.total_input
-    for strategy in chosen:
+    schedule = clairvoyant.strategy(base_requests, [s.request for s in baseline.sent])
+    for strategy in [*chosen, schedule]:
         try:
             outcome = baseline if strategy.name == "none" else run(load, strategy, calls)
         except Unavailable as exc:
@@ -59,6 +62,10 @@ def measure(name: str, chosen: Sequence[Strategy]) -> WorkloadResult:
         if outcome.usage.total_input != base_tokens:
             result.own_bounds[strategy.name] = lower_bound(outcome.requests())
     return result
+
+
+def _measure_named(name: str, strategy_names: Sequence[str]) -> WorkloadResult:
+    return measure(name, [s for s in strategies() if s.name in strategy_names])
 
 
 def violations(result: WorkloadResult) -> list[str]:
@@ -82,6 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="where results.json and RESULTS.md go (default: benchmarks/)",
     )
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--jobs", type=int, default=min(2, os.cpu_count() or 1), help="workloads run in parallel"
+    )
     args = parser.parse_args(argv)
     names = args.workload or [w.name for w in WORKLOADS]
     chosen = [s for s in strategies() if not args.strategy or s.name in args.strategy]
@@ -89,12 +99,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     results: list[WorkloadResult] = []
     broken: list[str] = []
-    for name in names:
-        result = measure(name, chosen)
-        results.append(result)
-        broken += violations(result)
-        print(table(result), end="\n\n", flush=True)
+    chosen_names = [s.name for s in chosen]
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for result in pool.map(_measure_named, names, [chosen_names] * len(names)):
+            results.append(result)
+            broken += violations(result)
+            print(table(result), end="\n\n", flush=True)
     print(totals(results), end="\n\n")
+    print(summary(results), end="\n\n")
     overhead_text = ""
     if not args.no_overhead:
         from .overhead import overhead_report

@@ -54,18 +54,20 @@ class Request:
 
 
 @dataclass(frozen=True)
-class _Prices:
+class Prices:
+    """USD per token of one model: input, cache read, and cache write per TTL it offers."""
+
     input: float
     read: float
     write: dict[str, float]
 
 
-def _prices(model: ResolvedModel) -> _Prices:
+def prices_of(model: ResolvedModel) -> Prices:
     def per_token(usage: CacheUsage) -> float:
         return cost_of(usage, model).total
 
     ttls = model.spec.ttls or ("5m",)
-    return _Prices(
+    return Prices(
         input=per_token(CacheUsage(uncached_input=1)),
         read=per_token(CacheUsage(cache_read=1)),
         write={
@@ -80,7 +82,7 @@ def _prices(model: ResolvedModel) -> _Prices:
 def lower_bound(requests: Sequence[Request]) -> float:
     """The least total cost (input and output, USD) any placement could reach on ``requests``,
     which must be in the order they were sent."""
-    prices = [_prices(r.model) for r in requests]
+    prices = [prices_of(r.model) for r in requests]
     total = 0.0
     for request, price in zip(requests, prices, strict=True):
         output = cost_of(CacheUsage(output=request.output_tokens), request.model).total
@@ -123,7 +125,7 @@ def _cacheable_from(request: Request) -> list[bool]:
     return result
 
 
-def _edge_cost(requests: Sequence[Request], prices: Sequence[_Prices], members: list[int]) -> float:
+def _edge_cost(requests: Sequence[Request], prices: Sequence[Prices], members: list[int]) -> float:
     """Least extra cost per token of one edge over its requests (negative: a saving).
 
     ``best[j]``: from request ``j`` on, with nothing readable at ``j``. A write at ``j`` with TTL

@@ -96,6 +96,30 @@ def totals(results: Sequence[WorkloadResult]) -> str:
     return "\n".join(lines)
 
 
+def _money(costs: Mapping[str, float], name: str) -> str:
+    return f"{costs[name]:.4f}" if name in costs else "-"
+
+
+def summary(results: Sequence[WorkloadResult]) -> str:
+    """One row per workload: total $ of the bound, no caching, ours, the best peer, the schedule."""
+    lines = [
+        f"  {'workload':<22}{'bound':>8}{'none':>8}{'ours':>8}{'best peer':>10}"
+        f"{'schedule':>10}{'ours x bound':>14}{'ours x peer':>13}  best peer",
+    ]
+    for r in results:
+        cost = {n: run.total_cost for n, run in r.runs.items() if isinstance(run, Run)}
+        peers = {n: c for n, c in cost.items() if n in PEERS}
+        best = min(peers, key=peers.__getitem__) if peers else "-"
+        ours = cost.get("ours", math.nan)
+
+        lines.append(
+            f"  {r.name:<22}{r.bound:>8.4f}{_money(cost, 'none'):>8}{_money(cost, 'ours'):>8}"
+            f"{_money(cost, best) if peers else '-':>10}{_money(cost, 'clairvoyant'):>10}"
+            f"{_ratio(ours, r.bound_for('ours')):>14}{_ratio(ours, r.best_peer()):>13}  {best}"
+        )
+    return "\n".join(lines)
+
+
 def results_json(results: Sequence[WorkloadResult], commit: str) -> dict[str, Any]:
     """``{"commit", "workloads": {name: {"model", "calls", "bound", "strategies"}}}``."""
     workloads: dict[str, Any] = {}
@@ -159,7 +183,7 @@ def write(
         json.dumps(results_json(results, head), indent=2) + "\n"
     )
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    tables = "\n\n".join([*(table(r) for r in results), totals(results)])
+    tables = "\n\n".join([*(table(r) for r in results), totals(results), summary(results)])
     libraries = "\n".join(f"- {name} {version}" for name, version in versions.items())
     (directory / "RESULTS.md").write_text(
         f"# Benchmark results\n\n"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -17,10 +18,12 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 
 from bedrock_cache import (
+    RESPONSE_KEY,
     CacheStats,
     CallReport,
+    Miss,
+    ModelResolver,
     ModelTable,
-    default_table,
     record_call,
     usage_from_langchain,
 )
@@ -41,14 +44,16 @@ class BedrockCacheCallbackHandler(BaseCallbackHandler):
 
     Args:
         table: the model table for prices (the default table if omitted).
-        base_model: the base model id when runs name an application inference profile ARN.
+        base_model: the model behind application inference profile ARNs, as for
+            :class:`bedrock_cache.BedrockCache`; a run's own ``base_model_id`` comes first.
     """
 
     run_inline = True
     raise_error = False
 
-    def __init__(self, *, table: ModelTable | None = None, base_model: str | None = None) -> None:
-        self.table = table or default_table()
+    def __init__(self, *, table: ModelTable | None = None, base_model: Any = None) -> None:
+        self.resolver = ModelResolver(table, base_model)
+        self.table = self.resolver.table
         self.base_model = base_model
         self.stats = CacheStats()
         self.runs: dict[UUID, CallReport] = {}
@@ -99,9 +104,10 @@ class BedrockCacheCallbackHandler(BaseCallbackHandler):
                 if not usage_metadata:
                     continue
                 model_id = str(message.response_metadata.get("model_name") or started_model or "")
-                resolved = self.table.resolve(model_id, base_model=self.base_model)
+                # langchain-aws reports ``base_model_id or model_id`` as the run's model.
+                resolved = self.resolver.resolve(model_id, started_model)
                 usage = usage_from_langchain(usage_metadata)
-                report = record_call(self.stats, resolved, usage)
+                report = _with_miss(record_call(self.stats, resolved, usage), message)
         return report
 
     def reset(self) -> None:
@@ -119,3 +125,10 @@ class BedrockCacheCallbackHandler(BaseCallbackHandler):
 
     def __str__(self) -> str:
         return self.summary()
+
+
+def _with_miss(report: CallReport, message: BaseMessage) -> CallReport:
+    """The report with the planner's miss explanation, when the call was planned."""
+    planned = message.response_metadata.get(RESPONSE_KEY)
+    miss = planned.get("miss") if isinstance(planned, Mapping) else None
+    return replace(report, miss=Miss.from_dict(miss)) if isinstance(miss, Mapping) else report

@@ -73,7 +73,8 @@ def test_prefix_below_the_minimum_gets_no_checkpoint_and_says_why() -> None:
 
 def test_a_first_request_risks_one_write_on_the_system_prompt_only() -> None:
     traffic = Traffic()
-    assert roles(traffic.send(request(SONNET, 4000, [text(50)]))) == ["system"]
+    assert roles(traffic.send(request(SONNET, 4000, [text(50, "q1")]))) == ["system"]
+    assert roles(traffic.send(request(SONNET, 4000, [text(50, "q2")]))) == ["bridge"]
     # A prompt with nothing like it seen before is not written: it may never come back.
     assert roles(traffic.send(request(SONNET, 0, [text(3000, "q")]))) == []
 

@@ -5,6 +5,7 @@ emulator with ``aws_bedrock_runtime_endpoint``."""
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from ..calls import Call
@@ -44,6 +45,8 @@ def to_openai(call: Call) -> list[dict[str, Any]]:
 
 
 def _open(emu: Any, model: str) -> Sender:
+    # Use the cost map shipped in the package instead of fetching one over the network.
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     try:
         import litellm
     except ImportError as exc:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+from integrations.shared import AGENT_TOOLS
+
 from ..calls import Call, Message, Tool, assistant, filler, user
 
 SONNET_45 = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
@@ -64,34 +66,11 @@ def interleave(*groups: list[Call]) -> list[Call]:
 
 
 def agent_tools(count: int = 20) -> tuple[Tool, ...]:
-    """``count`` lookup tools with realistic schemas (about 120 tokens each)."""
-    areas = [
-        "orders",
-        "invoices",
-        "refunds",
-        "shipments",
-        "warranties",
-        "accounts",
-        "devices",
-        "sessions",
-        "credits",
-        "plans",
-        "coupons",
-        "tickets",
-        "addresses",
-        "outages",
-        "audit_logs",
-        "contacts",
-        "passwords",
-        "shared_folders",
-        "storage_quota",
-        "api_keys",
-    ]
+    """The apps' ``count`` lookup tools with realistic schemas (about 120 tokens each)."""
     return tuple(
         Tool(
-            name=f"lookup_{area}",
-            description=f"Look up the customer's {area.replace('_', ' ')} by id or free-text "
-            f"query and return the matching records with their status. {filler(40, area)}",
+            name=function.__name__,
+            description=f"{function.__doc__ or ''} {filler(40, function.__name__)}",
             schema={
                 "type": "object",
                 "properties": {
@@ -101,5 +80,5 @@ def agent_tools(count: int = 20) -> tuple[Tool, ...]:
                 "required": ["query"],
             },
         )
-        for area in areas[:count]
+        for function in AGENT_TOOLS[:count]
     )
