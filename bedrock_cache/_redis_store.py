@@ -5,9 +5,9 @@ of them. Sharing the planner's observations (fingerprints and times, never text)
 decide as if it saw the whole traffic.
 
 On the call path there is one round trip at most: an ``MGET`` of the request's fingerprints,
-bounded by a time budget (the socket timeout, no retries). Writes go to Redis from a background
-thread. Each worker keeps its own bounded in-process copy, used alone while Redis is slow or down;
-a circuit breaker then skips Redis entirely until a trial call succeeds again.
+bounded by a time budget (socket timeouts of 80% of it, no retries). Writes go to Redis from a
+background thread. Each worker keeps its own bounded in-process copy, used alone while Redis is
+slow or down; a circuit breaker then skips Redis entirely until a trial call succeeds again.
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ _FIELDS = frozenset(f.name for f in fields(Observation))
 DEFAULT_EXPIRE_SECONDS = int(2 * max(TTL_SECONDS.values()))
 _URL_SCHEMES = ("redis", "rediss", "unix", "valkey", "valkeys")
 _OPTIONS = ("namespace", "budget_ms")
+#: The socket timeout's share of the budget: the rest is for the client's own work, so a lookup
+#: that times out still returns within the budget.
+SOCKET_SHARE = 0.8
 
 
 class RedisStore:
@@ -70,7 +73,7 @@ class RedisStore:
             redis, options = _split_options(redis)
             namespace = options.get("namespace", namespace)
             budget_ms = _positive(options.get("budget_ms", budget_ms), "budget_ms")
-            redis = _client_from_url(redis, budget_ms / 1000.0)
+            redis = _client_from_url(redis, SOCKET_SHARE * budget_ms / 1000.0)
         elif _is_async_client(redis):
             raise TypeError(
                 "RedisStore needs a synchronous client: planning runs inside botocore's "

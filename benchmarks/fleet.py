@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import shutil
 import signal
 import socket
@@ -37,7 +38,7 @@ from .strategies import Sender, Strategy
 from .strategies.langchain import NONE, _invoker, _model
 from .workloads import workload
 
-WORKLOADS = ("multi-tenant", "sparse")
+WORKLOADS = ("multi-tenant", "sparse-traffic")
 WORKERS = 4
 BUDGET_MS = 5.0
 OUT = Path(__file__).with_name("fleet.json")
@@ -175,6 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fleet", description=__doc__)
     parser.add_argument("--out", type=Path, default=OUT, help="JSON results (default: %(default)s)")
     args = parser.parse_args(argv)
+    logging.getLogger("bedrock_cache").setLevel(logging.ERROR)  # miss warnings: expected here
     try:
         with redis_server() as (url, process):
             rows = costs(url)
