@@ -244,9 +244,13 @@ class _LayoutBuilder:
 
 
 def _content_key(item: Mapping[str, Any]) -> str:
-    """What identifies a block's content: its text (hashing a str is cached), else its JSON."""
+    """What identifies a block's content for the memo: its text (a str caches its hash); a tool
+    schema's repr (plain JSON data, cheaper than serializing it); else its canonical JSON (which
+    reduces bytes to a digest)."""
     text = item.get("text")
-    return text if len(item) == 1 and isinstance(text, str) else canonical_json(item)
+    if len(item) == 1 and isinstance(text, str):
+        return text
+    return repr(item) if "toolSpec" in item else canonical_json(item)
 
 
 def _digest(text: str) -> str:

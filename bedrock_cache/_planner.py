@@ -252,11 +252,14 @@ def plan_checkpoints(
     policy: CachePolicy | None = None,
     observations: Mapping[str, Observation] | None = None,
     now: float = 0.0,
+    *,
+    found: Sequence[Boundary] | None = None,
 ) -> Plan:
     """Plan the checkpoints of one request; never mutates its inputs.
 
     ``observations`` are what the reuse store knows of the keys of :func:`boundaries` (and of
-    their groups); without them every prefix is new.
+    their groups); without them every prefix is new. ``found``: those boundaries, if the caller
+    has them already.
     """
     policy = policy or CachePolicy()
     manual = existing_placements(layout)
@@ -273,7 +276,8 @@ def plan_checkpoints(
     if policy.static_ttl == "5m":
         ttls = ("5m",)
     context = PlanContext(layout, spec, policy, TokenPrices.of(spec), observations or {}, now, ttls)
-    found = boundaries(layout, spec, policy)
+    if found is None:
+        found = boundaries(layout, spec, policy)
     learned = recurrences(found, context.observations, now)
     if learned:
         context = replace(context, observations={**context.observations, **learned})
@@ -348,7 +352,8 @@ def _options(
         return []
     result: list[_Option] = []
     for ttl, chance in chances.items():
-        if policy.static_ttl == "1h" and boundary.kind in ("tools", "system") and ttl != "1h":
+        forced = policy.static_ttl == "1h" and "1h" in context.ttls
+        if forced and boundary.kind in ("tools", "system") and ttl != "1h":
             continue
         reads = expected_reads(chance)
         value = context.prices.value(reads, ttl)

@@ -157,7 +157,7 @@ class BedrockCache:
         now = self._clock()
         found = boundaries(layout, spec, self.policy)
         observations = self._lookup(lookup_keys(found)) if found else {}
-        plan = plan_checkpoints(layout, spec, self.policy, observations, now)
+        plan = plan_checkpoints(layout, spec, self.policy, observations, now, found=found)
         points = [(cp.after, cp.ttl if cp.ttl != "5m" else None) for cp in plan.checkpoints]
         planned = with_checkpoints(request, layout, points) if points else dict(request)
         if found:
@@ -225,7 +225,9 @@ class BedrockCache:
             self._listeners.append(listener)
 
     def instrument(self, client: Any) -> Any:
-        """Plan every ``converse``/``converse_stream`` call made through this boto3 client.
+        """Plan every ``converse``/``converse_stream`` call made through this boto3 client, and
+        every ``invoke_model``/``invoke_model_with_response_stream`` call with an Anthropic or
+        Nova body.
 
         Returns the client. Calling it again replaces the earlier cache on that client.
         """

@@ -55,8 +55,8 @@ class Observation:
         quick = self.recurred_5m + (gap <= TTL_SECONDS["5m"])
         slow = self.recurred_1h + (TTL_SECONDS["5m"] < gap <= TTL_SECONDS["1h"])
         last = max(now, self.last_seen)
-        return replace(
-            self, seen=self.seen + 1, last_seen=last, recurred_5m=quick, recurred_1h=slow
+        return Observation(  # not dataclasses.replace: this runs for every boundary
+            self.seen + 1, last, quick, slow, self.entry_at, self.entry_ttl, self.group
         )
 
     def with_entry(self, now: float, ttl: TTL) -> Observation:
