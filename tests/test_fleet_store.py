@@ -1,8 +1,9 @@
 """A fleet shares what it learns of its traffic on a real Redis, without ever failing a call.
 
 Invariants: workers that name the same Redis see each other's observations; Redis holds
-fingerprints and times only (never prompt text), in expiring, namespaced keys; with Redis killed or
-stalled every call still succeeds, one line is logged, and sharing resumes by itself when it is back.
+fingerprints and times only (never prompt text), in expiring, namespaced keys; with Redis killed
+or stalled every call still succeeds, one line is logged, and sharing resumes by itself when it
+is back.
 """
 
 from __future__ import annotations
@@ -168,10 +169,10 @@ def test_worker_processes_share_one_redis_through_an_outage(
     script, stop = tmp_path / "worker.py", tmp_path / "stop"
     script.write_text(WORKER)
     url = redis_server.url + "?budget_ms=200"  # a loaded test machine, not a latency target
+    command = [sys.executable, str(script), bedrock_emulator.endpoint_url, url, str(stop)]
     workers = [
         subprocess.Popen(
-            [sys.executable, str(script), bedrock_emulator.endpoint_url, url, str(stop)]
-            + [f"worker-{n}", SONNET, SYSTEM],
+            [*command, f"worker-{n}", SONNET, SYSTEM],
             stdout=subprocess.PIPE,
             text=True,
         )
