@@ -101,6 +101,9 @@ def instrument_client(
             lambda parsed, context, **_: _after(parsed, context),
             unique_id=f"bedrock-cache-record-{operation}",
         )
+    from .telemetry._callhooks import hook_client  # telemetry builds on this module
+
+    hook_client(client)
     return client
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -21,6 +22,7 @@ from ._rules import Placement, existing_placements
 from ._tokens import DefaultEstimator, TokenEstimator
 from ._usage import CacheStats, CacheUsage
 from .diagnostics import Expectation, Miss, MissExplainer, MissWarnings
+from .telemetry import OpenTelemetry, TraceLog, attach_telemetry
 
 logger = logging.getLogger("bedrock_cache")
 
@@ -81,6 +83,11 @@ class BedrockCache:
         clock: seconds for the reuse history (``time.monotonic`` by default).
         explainer: explains each call's cache misses (:attr:`CallReport.miss`) and logs a
             warning per distinct miss per minute; a fresh one (no excerpts) if omitted.
+        trace_log: append one JSON line per call to this file (see
+            :class:`bedrock_cache.telemetry.TraceLog`); ``BEDROCK_CACHE_TRACE_LOG`` if omitted.
+        opentelemetry: span attributes and metrics per call: on by default when
+            ``opentelemetry-api`` is installed (global providers); ``False`` turns it off, a
+            :class:`bedrock_cache.telemetry.OpenTelemetry` sets the providers.
     """
 
     def __init__(
@@ -93,6 +100,8 @@ class BedrockCache:
         tracker: ReuseTracker | None = None,
         clock: Callable[[], float] = time.monotonic,
         explainer: MissExplainer | None = None,
+        trace_log: str | os.PathLike[str] | TraceLog | None = None,
+        opentelemetry: OpenTelemetry | bool | None = None,
     ) -> None:
         if policy is not None and not isinstance(policy, CachePolicy):
             raise TypeError("policy must be a bedrock_cache.CachePolicy")
@@ -107,6 +116,7 @@ class BedrockCache:
         self._warn = MissWarnings()
         self._listeners: list[ReportListener] = []
         self._lock = threading.Lock()
+        self.trace_log, self.opentelemetry = attach_telemetry(self, trace_log, opentelemetry)
 
     @property
     def base_model(self) -> BaseModel:

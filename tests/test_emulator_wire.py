@@ -396,6 +396,7 @@ def test_public_api_is_pinned() -> None:
         "CacheOutcome",
         "CheckpointOutcome",
         "Clock",
+        "EmulatorTotals",
         "ManualClock",
         "PromptCache",
         "RecordedRequest",
