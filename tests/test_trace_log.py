@@ -102,7 +102,7 @@ def test_a_resent_request_is_logged_as_it_finally_went_out(
     """Bedrock refuses a 1-hour TTL the (stale) table promised; the caller's request is resent."""
     sonnet_4 = "us.anthropic.claude-sonnet-4-20250514-v1:0"
     table = ModelTable.shipped()
-    table.register(replace(table.resolve(sonnet_4).spec, ttls=("5m", "1h")))
+    table.register(replace(table.resolve(sonnet_4).spec, ttls=("5m", "1h"), ttl_field=True))
     log = TraceLog(tmp_path / "resent.jsonl", include_request=True)
     cache = BedrockCache(CachePolicy(static_ttl="1h"), table=table, trace_log=log)
     client = cache.instrument(bedrock_emulator.client())
