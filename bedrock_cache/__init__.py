@@ -5,6 +5,7 @@ cost accounting, and client instrumentation. The local Bedrock stand-in lives in
 :mod:`bedrock_cache.emulator`.
 """
 
+from ._breaker import CircuitBreaker
 from ._estimate import (
     ObservedTraffic,
     ProvisionedThroughput,
@@ -30,6 +31,7 @@ from ._models import (
 from ._outcomes import Outcome, outcome_of
 from ._planner import CachePolicy, Plan, PlannedCheckpoint, plan_checkpoints
 from ._pricing import Cost, Workload, cost_of, estimate
+from ._redis_store import RedisStore
 from ._resolve import ModelResolver
 from ._reuse import ReuseTracker, Sighting
 from ._rules import CheckpointRuleError, check_request, entry_checkpoints
@@ -65,6 +67,7 @@ __all__ = [
     "CallRecord",
     "CallReport",
     "CheckpointRuleError",
+    "CircuitBreaker",
     "Cost",
     "CountTokensEstimator",
     "DefaultEstimator",
@@ -86,6 +89,7 @@ __all__ = [
     "PreparedRequest",
     "Prices",
     "ProvisionedThroughput",
+    "RedisStore",
     "ResolvedModel",
     "ReuseStore",
     "ReuseTracker",

@@ -51,7 +51,7 @@ BAD: dict[str, tuple[Callable[[], Any], type[Exception], str]] = {
     "a clock that is not a function": (
         lambda: BedrockCache(clock=0.0),  # type: ignore[arg-type]
         TypeError,
-        "time.monotonic",
+        "a function returning seconds",
     ),
     "a negative window": (lambda: BedrockCache(recent=-1), ValueError, "0 or more"),
     "a middleware policy typo": (
