@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import marshal
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -133,6 +134,9 @@ class LayoutMemo:
         self.lists[key] = found
 
 
+_NO_SCOPE = canonical_json({"toolChoice": None, "thinking": None})
+
+
 def block_kind(block: Mapping[str, Any]) -> str:
     """The Converse name of a block's kind, e.g. ``text`` or ``toolResult``."""
     return next(iter(block), "empty")
@@ -161,7 +165,10 @@ class _LayoutBuilder:
         tool_config = self.request.get("toolConfig") or {}
         fields = self.request.get("additionalModelRequestFields") or {}
         thinking = fields.get("thinking") if isinstance(fields, Mapping) else None
-        return canonical_json({"toolChoice": tool_config.get("toolChoice"), "thinking": thinking})
+        choice = tool_config.get("toolChoice")
+        if choice is None and thinking is None:
+            return _NO_SCOPE
+        return canonical_json({"toolChoice": choice, "thinking": thinking})
 
     def build(self) -> Layout:
         tool_config = self.request.get("toolConfig") or {}
@@ -243,14 +250,20 @@ class _LayoutBuilder:
         )
 
 
-def _content_key(item: Mapping[str, Any]) -> str:
+def _content_key(item: Mapping[str, Any]) -> str | bytes:
     """What identifies a block's content for the memo: its text (a str caches its hash); a tool
-    schema's repr (plain JSON data, cheaper than serializing it); else its canonical JSON (which
-    reduces bytes to a digest)."""
+    schema's marshal bytes (exact types and key order, several times cheaper than its repr); else
+    its canonical JSON (which reduces bytes to a digest)."""
     text = item.get("text")
     if len(item) == 1 and isinstance(text, str):
         return text
-    return repr(item) if "toolSpec" in item else canonical_json(item)
+    if "toolSpec" in item:
+        data: Any = item  # a custom Mapping or a non-data value raises ValueError
+        try:
+            return marshal.dumps(data, 2)  # version 2: no back-references, so equal data match
+        except ValueError:  # an object marshal cannot write
+            return repr(item)
+    return canonical_json(item)
 
 
 def _digest(text: str) -> str:
