@@ -190,7 +190,7 @@ class _LayoutBuilder:
             self._read_list(section, message, role, items)
             return
         # One lookup per list: the same prefix and the same content give the same blocks.
-        key = (self.fingerprint, section, message, role, *map(_content_key, items))
+        key = (self.fingerprint, section, message, role, *_content_keys(section, items))
         found = memo.lists.get(key)
         if found is None:
             start, marks = len(self.blocks), len(self.checkpoints)
@@ -250,20 +250,26 @@ class _LayoutBuilder:
         )
 
 
-def _content_key(item: Mapping[str, Any]) -> str | bytes:
-    """What identifies a block's content for the memo: its text (a str caches its hash); a tool
-    schema's marshal bytes (exact types and key order, several times cheaper than its repr); else
-    its canonical JSON (which reduces bytes to a digest)."""
+def _content_keys(section: Section, items: Sequence[Mapping[str, Any]]) -> tuple[Any, ...]:
+    """What identifies a list's content for the memo. Tool schemas (plain JSON data) as one
+    marshal string: exact (types and key order) and several times cheaper than their repr;
+    equal data shared differently may marshal differently, which only costs a memo miss."""
+    if section == "tools":
+        data: Any = items  # a custom Sequence or Mapping raises ValueError
+        try:
+            return (marshal.dumps(data),)
+        except ValueError:
+            pass
+    return tuple(map(_content_key, items))
+
+
+def _content_key(item: Mapping[str, Any]) -> str:
+    """One block's content: its text (a str caches its hash); a tool schema's repr (cheaper
+    than serializing it); else its canonical JSON (which reduces bytes to a digest)."""
     text = item.get("text")
     if len(item) == 1 and isinstance(text, str):
         return text
-    if "toolSpec" in item:
-        data: Any = item  # a custom Mapping or a non-data value raises ValueError
-        try:
-            return marshal.dumps(data, 2)  # version 2: no back-references, so equal data match
-        except ValueError:  # an object marshal cannot write
-            return repr(item)
-    return canonical_json(item)
+    return repr(item) if "toolSpec" in item else canonical_json(item)
 
 
 def _digest(text: str) -> str:
