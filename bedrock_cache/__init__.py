@@ -5,6 +5,7 @@ cost accounting, and client instrumentation. The local Bedrock stand-in lives in
 :mod:`bedrock_cache.emulator`.
 """
 
+from ._breaker import CircuitBreaker
 from ._estimate import (
     ObservedTraffic,
     ProvisionedThroughput,
@@ -29,6 +30,7 @@ from ._models import (
 )
 from ._planner import CachePolicy, Plan, PlannedCheckpoint, plan_checkpoints
 from ._pricing import Cost, Workload, cost_of, estimate
+from ._redis_store import RedisStore
 from ._resolve import ModelResolver
 from ._reuse import ReuseTracker, Sighting
 from ._rules import CheckpointRuleError, check_request, entry_checkpoints
@@ -60,6 +62,7 @@ __all__ = [
     "CacheUsage",
     "CallReport",
     "CheckpointRuleError",
+    "CircuitBreaker",
     "Cost",
     "CountTokensEstimator",
     "DefaultEstimator",
@@ -80,6 +83,7 @@ __all__ = [
     "PreparedRequest",
     "Prices",
     "ProvisionedThroughput",
+    "RedisStore",
     "ResolvedModel",
     "ReuseStore",
     "ReuseTracker",

@@ -17,9 +17,10 @@ from ._layout import Layout, LayoutMemo, with_checkpoints
 from ._models import ModelTable, ResolvedModel, default_table
 from ._planner import CachePolicy, Plan, boundaries, lookup_keys, observed, plan_checkpoints
 from ._pricing import Cost, cost_of
+from ._redis_store import open_store
 from ._resolve import BaseModel, ModelResolver
 from ._rules import Placement, existing_placements
-from ._store import InProcessStore, Observation, ReuseStore
+from ._store import Observation, ReuseStore
 from ._tokens import DefaultEstimator, TokenEstimator
 from ._usage import CacheStats, CacheUsage
 from .diagnostics import Expectation, Miss, MissExplainer, MissWarnings
@@ -80,12 +81,12 @@ class BedrockCache:
             ``get_inference_profile`` is asked once per ARN.
         table: the model table; the process-wide default if omitted.
         estimator: token counter for planning; the offline default if omitted.
-        store: where reuse observations (fingerprints and times, never text) live; a bounded
-            in-process :class:`InProcessStore` if omitted. Share one store to share what a fleet
-            learns.
+        store: where reuse observations (fingerprints and times, never text) live: a store
+            object, or a ``redis://`` URL for a :class:`RedisStore` shared by a fleet. If omitted,
+            the URL in ``BEDROCK_CACHE_STORE``, else a bounded in-process :class:`InProcessStore`.
         tracker: deprecated alias of ``store``.
-        clock: seconds for the reuse observations (``time.monotonic`` by default; pass a
-            simulated clock to replay traffic).
+        clock: seconds for the reuse observations (wall-clock ``time.time`` by default, so the
+            processes of a fleet agree; pass a simulated clock to replay traffic).
         explainer: explains each call's cache misses (:attr:`CallReport.miss`) and logs a
             warning per distinct miss per minute; a fresh one (no excerpts) if omitted.
         trace_log: append one JSON line per call to this file (see
@@ -102,25 +103,23 @@ class BedrockCache:
         base_model: BaseModel = None,
         table: ModelTable | None = None,
         estimator: TokenEstimator | None = None,
-        store: ReuseStore | None = None,
+        store: ReuseStore | str | None = None,
         tracker: ReuseStore | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
         explainer: MissExplainer | None = None,
         trace_log: str | os.PathLike[str] | TraceLog | None = None,
         opentelemetry: OpenTelemetry | bool | None = None,
     ) -> None:
         if policy is not None and not isinstance(policy, CachePolicy):
             raise TypeError("policy must be a bedrock_cache.CachePolicy")
-        if store is not None and not isinstance(store, ReuseStore):
-            raise TypeError("store must have lookup(fingerprints) and record(now, observations)")
         if not callable(clock):
-            raise TypeError("clock must be a callable returning seconds, e.g. time.monotonic")
+            raise TypeError("clock must be a callable returning seconds, e.g. time.time")
         if tracker is not None:
             warnings.warn(
                 "BedrockCache(tracker=...) is deprecated; pass store=", DeprecationWarning, 2
             )
             store = store or tracker
-        self.store: ReuseStore = store if store is not None else InProcessStore()
+        self.store: ReuseStore = open_store(store)
         self._memo = LayoutMemo()
         self.policy = policy or CachePolicy()
         self.table = table or default_table()
