@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import marshal
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -133,6 +134,9 @@ class LayoutMemo:
         self.lists[key] = found
 
 
+_NO_SCOPE = canonical_json({"toolChoice": None, "thinking": None})
+
+
 def block_kind(block: Mapping[str, Any]) -> str:
     """The Converse name of a block's kind, e.g. ``text`` or ``toolResult``."""
     return next(iter(block), "empty")
@@ -161,7 +165,10 @@ class _LayoutBuilder:
         tool_config = self.request.get("toolConfig") or {}
         fields = self.request.get("additionalModelRequestFields") or {}
         thinking = fields.get("thinking") if isinstance(fields, Mapping) else None
-        return canonical_json({"toolChoice": tool_config.get("toolChoice"), "thinking": thinking})
+        choice = tool_config.get("toolChoice")
+        if choice is None and thinking is None:
+            return _NO_SCOPE
+        return canonical_json({"toolChoice": choice, "thinking": thinking})
 
     def build(self) -> Layout:
         tool_config = self.request.get("toolConfig") or {}
@@ -183,7 +190,7 @@ class _LayoutBuilder:
             self._read_list(section, message, role, items)
             return
         # One lookup per list: the same prefix and the same content give the same blocks.
-        key = (self.fingerprint, section, message, role, *map(_content_key, items))
+        key = (self.fingerprint, section, message, role, *_content_keys(section, items))
         found = memo.lists.get(key)
         if found is None:
             start, marks = len(self.blocks), len(self.checkpoints)
@@ -243,10 +250,22 @@ class _LayoutBuilder:
         )
 
 
+def _content_keys(section: Section, items: Sequence[Mapping[str, Any]]) -> tuple[Any, ...]:
+    """What identifies a list's content for the memo. Tool schemas (plain JSON data) as one
+    marshal string: exact (types and key order) and several times cheaper than their repr;
+    equal data shared differently may marshal differently, which only costs a memo miss."""
+    if section == "tools":
+        data: Any = items  # a custom Sequence or Mapping raises ValueError
+        try:
+            return (marshal.dumps(data),)
+        except ValueError:
+            pass
+    return tuple(map(_content_key, items))
+
+
 def _content_key(item: Mapping[str, Any]) -> str:
-    """What identifies a block's content for the memo: its text (a str caches its hash); a tool
-    schema's repr (plain JSON data, cheaper than serializing it); else its canonical JSON (which
-    reduces bytes to a digest)."""
+    """One block's content: its text (a str caches its hash); a tool schema's repr (cheaper
+    than serializing it); else its canonical JSON (which reduces bytes to a digest)."""
     text = item.get("text")
     if len(item) == 1 and isinstance(text, str):
         return text

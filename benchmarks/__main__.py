@@ -83,6 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--strategy", action="append", choices=[s.name for s in strategies()])
     parser.add_argument("--no-overhead", action="store_true", help="skip the overhead timing")
     parser.add_argument(
+        "--only-overhead", action="store_true", help="print only the overhead timing (no workloads)"
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=Path(__file__).parent,
@@ -93,6 +96,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--jobs", type=int, default=min(2, os.cpu_count() or 1), help="workloads run in parallel"
     )
     args = parser.parse_args(argv)
+    if args.only_overhead:
+        from .overhead import overhead_report
+
+        print(overhead_report())
+        return 0
     names = args.workload or [w.name for w in WORKLOADS]
     chosen = [s for s in strategies() if not args.strategy or s.name in args.strategy]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,9 @@ from .._tokens import canonical_json
 #: Chunks per block at most; a block's chunk size grows with its length past this many.
 MAX_CHUNKS = 128
 MIN_CHUNK = 32
+#: The characters a JSON document can start with (after whitespace), ``NaN`` and ``Infinity``
+#: included as :func:`json.loads` accepts them.
+_JSON_STARTS = frozenset('{["-0123456789tfnNI')
 
 
 def _bytes_as_digest(value: Any) -> str:
@@ -40,10 +44,12 @@ def normalized(item: Mapping[str, Any]) -> str:
     text = item.get("text")
     if not isinstance(text, str):
         return canonical_json(item)
-    try:
-        return canonical_json(json.loads(text))
-    except ValueError:
-        return " ".join(text.split())
+    if text.lstrip()[:1] in _JSON_STARTS:  # skip the failing parse of plain prose
+        try:
+            return canonical_json(json.loads(text))
+        except ValueError:
+            pass
+    return " ".join(text.split())
 
 
 def raw_blocks(request: Mapping[str, Any], layout: Layout) -> Iterator[tuple[Block, Any]]:
@@ -59,6 +65,13 @@ def section_position(layout: Layout, block: Block) -> int:
 
 def _hash(text: str) -> bytes:
     return hashlib.blake2b(text.encode(), digest_size=8).digest()
+
+
+def _chunk_hashes(text: str, size: int) -> bytes:
+    """8 bytes per chunk. Python's own string hash (keyed per process, computed in C) suffices:
+    signatures live in this process's memory only and are compared with each other."""
+    hashes = array("q", [hash(text[start : start + size]) for start in range(0, len(text), size)])
+    return hashes.tobytes()
 
 
 def chunk_size(length: int) -> int:
@@ -102,7 +115,3 @@ class Signature:
     def same_shape(self, item: Mapping[str, Any]) -> bool:
         """Equal once whitespace and key order are normalized."""
         return self.normalized == _hash(normalized(item))
-
-
-def _chunk_hashes(text: str, size: int) -> bytes:
-    return b"".join(_hash(text[start : start + size]) for start in range(0, len(text), size))

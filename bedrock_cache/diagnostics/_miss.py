@@ -15,11 +15,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from .._layout import Block, Layout
+from .._layout import Block, Layout, _container
 from .._models import TTL_SECONDS, ModelSpec
 from .._rules import EntryCheckpoint, Placement, entry_checkpoints
 from .._usage import CacheUsage
-from ._blocks import Signature, block_text, raw_blocks, section_position
+from ._blocks import Signature, block_text, section_position
 from ._detectors import dynamic_span_near
 
 MissCause = Literal[
@@ -27,6 +27,9 @@ MissCause = Literal[
 ]
 #: Known continuations kept per prefix (different conversations after one shared prefix).
 MAX_SUCCESSORS = 4
+#: Block signatures kept (by prefix fingerprint) per remembered prefix, so a request longer than
+#: ``max_prefixes`` blocks does not hash its forgotten part again on every turn.
+SIGNATURES_PER_PREFIX = 4
 EXCERPT_CHARS = 40
 
 
@@ -184,6 +187,7 @@ class MissExplainer:
         self.excerpts = excerpts
         self._next: OrderedDict[tuple[str, str], list[_Next]] = OrderedDict()
         self._entries: OrderedDict[str, dict[str, _Entry]] = OrderedDict()
+        self._signatures: dict[str, Signature] = {}
         self._lock = threading.Lock()
 
     def expect(
@@ -200,10 +204,9 @@ class MissExplainer:
             return Expectation(spec.supports_caching, spec.model_id)
         entries = entry_checkpoints(layout, spec, places)
         active = [e for e in entries if e.ignored is None]
-        items = [item for _, item in raw_blocks(request, layout)]
         with self._lock:
-            expectation = self._judge(request, layout, spec, entries, active, items, now)
-            self._remember(layout, spec, active, items, now)
+            expectation = self._judge(request, layout, spec, entries, active, now)
+            self._remember(request, layout, spec, active, now)
         return expectation
 
     def _judge(
@@ -213,7 +216,6 @@ class MissExplainer:
         spec: ModelSpec,
         entries: list[EntryCheckpoint],
         active: list[EntryCheckpoint],
-        items: list[Any],
         now: float,
     ) -> Expectation:
         model = spec.model_id
@@ -234,7 +236,7 @@ class MissExplainer:
             True,
             model,
             below_minimum=below,
-            changed=self._changed(layout, model, items),
+            changed=self._changed(request, layout, model),
             stale=stale,
             out_of_reach=reach,
             other_model=self._other_model(layout, model),
@@ -281,7 +283,9 @@ class MissExplainer:
                 return None if model in models else next(iter(models))
         return None
 
-    def _changed(self, layout: Layout, model: str, items: list[Any]) -> tuple[_Located, str] | None:
+    def _changed(
+        self, request: Mapping[str, Any], layout: Layout, model: str
+    ) -> tuple[_Located, str] | None:
         """Where this request leaves the closest earlier one inside that one's cached prefix,
         if the change looks accidental (static sections, or drift of the same content)."""
         index = 0
@@ -295,11 +299,12 @@ class MissExplainer:
         if index >= len(layout.blocks):
             return None
         previous = layout.blocks[index - 1].fingerprint if index else ""
-        block, item = layout.blocks[index], items[index]
+        block = layout.blocks[index]
         known = self._next.get((model, previous), [])
         candidates = [n for n in known if n.cached_beyond]
         if not candidates or any(n.fingerprint == block.fingerprint for n in known):
             return None
+        item = _container(request, block)[block.slot]
         text = block_text(item)
         closest = max(candidates, key=lambda n: _agreeing_chars(n.signature, text))
         signature = closest.signature
@@ -325,25 +330,34 @@ class MissExplainer:
 
     def _remember(
         self,
+        request: Mapping[str, Any],
         layout: Layout,
         spec: ModelSpec,
         active: list[EntryCheckpoint],
-        items: list[Any],
         now: float,
     ) -> None:
         model = spec.model_id
         deepest = max((e.after for e in active), default=-1)
+        successors = self._next
         previous = ""
-        for block, item in zip(layout.blocks, items, strict=True):
+        for block in layout.blocks:
             key = (model, previous)
-            known = self._next.pop(key, [])
-            found = next((n for n in known if n.fingerprint == block.fingerprint), None)
-            if found is None:
-                found = _Next(block.fingerprint, Signature.of(item, block), False)
-                known = [*known[-(MAX_SUCCESSORS - 1) :], found]
-            found.cached_beyond = found.cached_beyond or block.index <= deepest
-            self._next[key] = known
-            previous = block.fingerprint
+            fingerprint = block.fingerprint
+            known = successors.get(key)
+            if known is None:
+                known = successors[key] = []
+            else:
+                successors.move_to_end(key)
+            for found in known:
+                if found.fingerprint == fingerprint:
+                    break
+            else:
+                found = _Next(fingerprint, self._signature(request, block), False)
+                known.append(found)
+                del known[:-MAX_SUCCESSORS]
+            if block.index <= deepest:
+                found.cached_beyond = True
+            previous = fingerprint
         self._next.setdefault((model, previous), [])  # the end of the prefix is known too
         for cp in active:
             fingerprint = layout.blocks[cp.after].fingerprint
@@ -358,6 +372,16 @@ class MissExplainer:
         for store in (self._next, self._entries):
             while len(store) > self.max_prefixes:
                 store.popitem(last=False)
+
+    def _signature(self, request: Mapping[str, Any], block: Block) -> Signature:
+        """The block's signature; the prefix fingerprint fixes it, so each is computed once."""
+        signature = self._signatures.get(block.fingerprint)
+        if signature is None:
+            if len(self._signatures) >= SIGNATURES_PER_PREFIX * self.max_prefixes:
+                self._signatures = {}
+            item = _container(request, block)[block.slot]
+            signature = self._signatures[block.fingerprint] = Signature.of(item, block)
+        return signature
 
 
 def _agreeing_chars(signature: Signature, text: str) -> float:
