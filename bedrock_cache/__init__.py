@@ -5,6 +5,10 @@ cost accounting, and client instrumentation. The local Bedrock stand-in lives in
 :mod:`bedrock_cache.emulator`.
 """
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+
+from ._auto import instrument_all, uninstrument_all
 from ._instrument import RESPONSE_KEY, instrument_client, is_instrumented
 from ._layout import Block, Layout, cache_point, with_checkpoints, without_checkpoints
 from ._models import (
@@ -32,6 +36,11 @@ from ._usage import (
     usage_from_llama_index,
     usage_from_stream_event,
 )
+
+try:
+    __version__ = _version("bedrock-prompt-cache")
+except PackageNotFoundError:  # pragma: no cover - a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "RESPONSE_KEY",
@@ -68,11 +77,13 @@ __all__ = [
     "default_table",
     "entry_checkpoints",
     "estimate",
+    "instrument_all",
     "instrument_client",
     "is_instrumented",
     "plan_checkpoints",
     "record_call",
     "resolve_model",
+    "uninstrument_all",
     "usage_from_converse",
     "usage_from_langchain",
     "usage_from_llama_index",

@@ -17,6 +17,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 
 from bedrock_cache import (
+    RESPONSE_KEY,
     CacheStats,
     CallReport,
     ModelTable,
@@ -54,6 +55,7 @@ class BedrockCacheCallbackHandler(BaseCallbackHandler):
         self.runs: dict[UUID, CallReport] = {}
         self._models: dict[UUID, str] = {}
         self._lock = threading.Lock()
+        self._said_counting_only = False
 
     def on_chat_model_start(
         self,
@@ -102,7 +104,22 @@ class BedrockCacheCallbackHandler(BaseCallbackHandler):
                 resolved = self.table.resolve(model_id, base_model=self.base_model)
                 usage = usage_from_langchain(usage_metadata)
                 report = record_call(self.stats, resolved, usage)
+                if RESPONSE_KEY not in message.response_metadata and resolved.spec.supports_caching:
+                    self._say_counting_only(model_id)
         return report
+
+    def _say_counting_only(self, model_id: str) -> None:
+        """Once per handler: this model's client is not planned, so nothing gets cached."""
+        with self._lock:
+            if self._said_counting_only:
+                return
+            self._said_counting_only = True
+        logger.warning(
+            "BedrockCacheCallbackHandler is only counting: calls to %s are not planned, so no "
+            "cache checkpoints are placed. Add bedrock_cache.instrument_all() at startup (or "
+            "run the app with `bedrock-cache run -- python app.py`) to turn planning on.",
+            model_id,
+        )
 
     def reset(self) -> None:
         """Forget every run and total."""

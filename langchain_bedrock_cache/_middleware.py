@@ -11,15 +11,9 @@ import logging
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-from langchain.agents.middleware.types import (
-    AgentMiddleware,
-    ExtendedModelResponse,
-    ModelCallResult,
-    ModelRequest,
-    ModelResponse,
-)
+from langchain.agents.middleware.types import AgentMiddleware, ModelRequest, ModelResponse
 from langchain_aws import ChatBedrockConverse
 from langchain_core.messages import AIMessage
 
@@ -27,6 +21,9 @@ from bedrock_cache import RESPONSE_KEY, BedrockCache, CacheStats, ModelResolutio
 from bedrock_cache import instrument_client as _instrument_client
 
 from ._models import bedrock_converse_model, cache_from
+
+if TYPE_CHECKING:  # ExtendedModelResponse (and this alias with it) are new in langchain 1.2
+    from langchain.agents.middleware.types import ModelCallResult
 
 logger = logging.getLogger("bedrock_cache")
 
@@ -152,9 +149,9 @@ def _annotate_trace(result: ModelCallResult[Any]) -> None:
 
 
 def _report_of(result: ModelCallResult[Any]) -> dict[str, Any] | None:
-    if isinstance(result, ExtendedModelResponse):
-        result = result.model_response
-    messages = [result] if isinstance(result, AIMessage) else result.result
+    # langchain >= 1.2 may wrap the response with a Command (ExtendedModelResponse).
+    response: Any = getattr(result, "model_response", result)
+    messages = [response] if isinstance(response, AIMessage) else response.result
     for message in messages:
         if isinstance(message, AIMessage):
             report = message.response_metadata.get(RESPONSE_KEY)

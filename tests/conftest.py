@@ -3,3 +3,66 @@
 The ``bedrock_emulator`` fixture comes from the installed ``pytest11`` entry point
 (``bedrock_cache.emulator.pytest_plugin``); do not list it in ``pytest_plugins`` as well.
 """
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def _bedrock_runtime_operations() -> list[str]:
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("bedrock-runtime")
+    return list(model.operation_names)
+
+
+#: ``make test-lowest`` also runs the suite on the langchain-core 0.3 line, where langchain 1.x
+#: (the ``[agents]`` extra: ``create_agent`` and its middleware) cannot be installed, and with a
+#: langchain-aws that predates its own caching strategy (the benchmark's peer), and with a
+#: botocore that predates CountTokens. Test modules that
+#: need either are left out there, and the run says which and why.
+_NEEDS: list[tuple[re.Pattern[str], bool, str]] = [
+    (
+        re.compile(r"langchain\.agents|BedrockCacheMiddleware|from integrations\.langchain import"),
+        _importable("langchain.agents.middleware"),
+        "langchain >= 1.0 (the [agents] extra)",
+    ),
+    (
+        re.compile(r"from benchmarks"),
+        _importable("langchain_aws.middleware"),
+        "langchain-aws >= 1.0, whose caching strategy the benchmark compares against",
+    ),
+    (
+        re.compile(r"\.count_tokens\("),
+        "CountTokens" in _bedrock_runtime_operations(),
+        "a botocore whose bedrock-runtime model has CountTokens (newer than the floor)",
+    ),
+]
+_left_out: dict[str, str] = {}
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if collection_path.suffix != ".py" or not collection_path.name.startswith("test_"):
+        return None
+    text = collection_path.read_text("utf-8")
+    for pattern, available, reason in _NEEDS:
+        if not available and pattern.search(text):
+            _left_out[collection_path.name] = reason
+            return True
+    return None
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for name, reason in sorted(_left_out.items()):
+        terminalreporter.write_line(f"left out {name}: needs {reason}")
