@@ -244,7 +244,8 @@ def _snapshot(tallies: list[_Tally]) -> StatsSnapshot:
 def _summary_line(label: str, snap: StatsSnapshot) -> str:
     u = snap.usage
     return (
-        f"{label}: {snap.requests} requests, cache read {u.cache_read:,} / write "
+        f"{label}: {snap.requests:,} request{'' if snap.requests == 1 else 's'}, "
+        f"cache read {u.cache_read:,} / write "
         f"{u.cache_write:,} (1h {u.cache_write_1h:,}) / uncached {u.uncached_input:,} / output "
         f"{u.output:,} tokens; token hit rate {snap.token_hit_rate:.1%}, request hit rate "
         f"{snap.request_hit_rate:.1%}; cost ${snap.cost:.4f} vs ${snap.cost_without_cache:.4f} "

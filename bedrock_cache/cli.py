@@ -10,7 +10,7 @@ import argparse
 import threading
 from collections.abc import Callable, Sequence
 
-from . import _cli_run
+from . import _cli_models, _cli_run
 
 
 def _add_emulator(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -108,6 +108,7 @@ def _run_estimate(args: argparse.Namespace) -> int:
 COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     _add_emulator,
     _add_estimate,
+    _cli_models.add_parser,
     _cli_run.add_parser,
 ]
 

@@ -132,7 +132,8 @@ class BedrockCacheCallbackHandler(BaseCallbackHandler):
         """Readable totals: runs counted, tokens by kind, hit rates, dollars spent and saved."""
         with self._lock:
             count = len(self.runs)
-        return f"Bedrock prompt cache, {count} LLM runs -- {self.stats.summary()}"
+        runs = f"{count:,} LLM run{'' if count == 1 else 's'}"
+        return f"Bedrock prompt cache, {runs} -- {self.stats.summary()}"
 
     def __str__(self) -> str:
         return self.summary()
