@@ -9,7 +9,7 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
 from ._auto import instrument_all, uninstrument_all
-from ._instrument import RESPONSE_KEY, instrument_client, is_instrumented
+from ._instrument import RESPONSE_KEY, client_cache, instrument_client, is_instrumented
 from ._layout import Block, Layout, cache_point, with_checkpoints, without_checkpoints
 from ._models import (
     TTL,
@@ -23,6 +23,7 @@ from ._models import (
 )
 from ._planner import CachePolicy, Plan, PlannedCheckpoint, plan_checkpoints
 from ._pricing import Cost, Workload, cost_of, estimate
+from ._resolve import ModelResolver
 from ._reuse import ReuseTracker, Sighting
 from ._rules import CheckpointRuleError, check_request, entry_checkpoints
 from ._session import BedrockCache, CallReport, PreparedRequest, active_cache, record_call
@@ -57,6 +58,7 @@ __all__ = [
     "DefaultEstimator",
     "Layout",
     "ModelResolutionError",
+    "ModelResolver",
     "ModelSpec",
     "ModelTable",
     "Plan",
@@ -73,6 +75,7 @@ __all__ = [
     "block_tokens",
     "cache_point",
     "check_request",
+    "client_cache",
     "cost_of",
     "default_table",
     "entry_checkpoints",

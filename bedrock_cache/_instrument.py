@@ -14,10 +14,16 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Iterator, Mapping
-from typing import Any
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from ._session import BedrockCache, PreparedRequest, active_cache
+from ._fallback import rejection_of, restore_body
 from ._usage import usage_from_converse, usage_from_stream_event
+
+if TYPE_CHECKING:  # the session imports this module; this one only names its types
+    from ._planner import Plan
+    from ._session import BedrockCache, PreparedRequest
 
 logger = logging.getLogger("bedrock_cache")
 
@@ -26,26 +32,69 @@ CONTEXT_KEY = "bedrock_cache"
 #: Key under which each response (and the stream's metadata event) carries its CallReport dict.
 RESPONSE_KEY = "bedrockCache"
 
-_defaults: weakref.WeakKeyDictionary[Any, BedrockCache | None] = weakref.WeakKeyDictionary()
+ACTIVE: ContextVar[BedrockCache | None] = ContextVar("bedrock_cache_active", default=None)
 
 
-def instrument_client(client: Any, cache: BedrockCache | None = None) -> Any:
+@dataclass
+class _Hook:
+    """What one instrumented client plans with."""
+
+    cache: BedrockCache | None
+    base_models: dict[str, str] = field(default_factory=dict)
+    """The framework's base model id for each profile ARN this client calls."""
+
+
+@dataclass
+class _Call:
+    """One planned call, from its parameters to its response (in botocore's request context)."""
+
+    cache: BedrockCache
+    prepared: PreparedRequest
+    original: dict[str, Any]
+    """The parameters as the caller built them."""
+    resent: bool = False
+    """Bedrock rejected our checkpoints and the original went out instead."""
+
+    @property
+    def plan(self) -> Plan | None:
+        return None if self.resent else self.prepared.plan
+
+
+#: The one client registry: every instrumented boto3 client, by identity, while it lives.
+_hooks: weakref.WeakKeyDictionary[Any, _Hook] = weakref.WeakKeyDictionary()
+
+
+def instrument_client(
+    client: Any,
+    cache: BedrockCache | None = None,
+    *,
+    base_models: Mapping[str, str] | None = None,
+) -> Any:
     """Hook ``client`` once; ``cache`` plans all its calls (``None``: only within ``activate()``).
 
-    Re-instrumenting with ``cache=None`` keeps an earlier default cache.
+    Re-instrumenting with ``cache=None`` keeps an earlier default cache. ``base_models`` maps
+    application inference profile ARNs to the base model the framework was told about
+    (langchain-aws ``base_model_id``, LlamaIndex ``model``).
     """
-    events = client.meta.events
-    if client in _defaults:
-        if cache is not None:
-            _defaults[client] = cache
+    hints = {arn: base for arn, base in (base_models or {}).items() if arn and base}
+    hook = _hooks.get(client)
+    if hook is not None:
+        hook.cache = cache or hook.cache
+        hook.base_models.update(hints)
         return client
-    _defaults[client] = cache
+    _hooks[client] = _Hook(cache, hints)
+    events = client.meta.events
     ref = weakref.ref(client)
     for operation in OPERATIONS:
         events.register(
             f"before-parameter-build.bedrock-runtime.{operation}",
             lambda params, context, ref=ref, **_: _before(ref(), params, context),
             unique_id=f"bedrock-cache-plan-{operation}",
+        )
+        events.register(
+            f"needs-retry.bedrock-runtime.{operation}",
+            _resend_unplanned,
+            unique_id=f"bedrock-cache-resend-{operation}",
         )
         events.register(
             f"after-call.bedrock-runtime.{operation}",
@@ -56,30 +105,69 @@ def instrument_client(client: Any, cache: BedrockCache | None = None) -> Any:
 
 
 def is_instrumented(client: Any) -> bool:
-    return client in _defaults
+    """``client`` has been hooked by :func:`instrument_client`."""
+    return client in _hooks
 
 
-def _cache_for(client: Any) -> BedrockCache | None:
-    return active_cache() or (_defaults.get(client) if client is not None else None)
+def client_cache(client: Any) -> BedrockCache | None:
+    """The cache ``client`` plans with outside ``activate()`` blocks, if any."""
+    hook = _hooks.get(client)
+    return hook.cache if hook is not None else None
+
+
+def active_cache() -> BedrockCache | None:
+    """The cache activated in this context, if any."""
+    return ACTIVE.get()
 
 
 def _before(client: Any, params: dict[str, Any], context: dict[str, Any]) -> None:
-    cache = _cache_for(client)
+    hook = _hooks.get(client) if client is not None else None
+    cache = active_cache() or (hook.cache if hook is not None else None)
     if cache is None:
         return
+    hint = hook.base_models.get(str(params.get("modelId"))) if hook is not None else None
     try:
-        prepared = cache.prepare(params)
+        prepared = cache.prepare(params, base_model_hint=hint)
     except Exception:
         logger.exception("bedrock_cache could not plan this request; sending it unchanged")
         return
+    context[CONTEXT_KEY] = _Call(cache, prepared, dict(params))
     params.clear()
     params.update(prepared.request)
-    context[CONTEXT_KEY] = (cache, prepared)
+
+
+def _resend_unplanned(
+    response: Any, request_dict: dict[str, Any], operation: Any, **_: Any
+) -> int | None:
+    """``needs-retry``: 0 (resend now) when Bedrock rejected the checkpoints we added; the next
+    attempt carries the caller's own request. ``None`` leaves the decision to botocore."""
+    call = request_dict.get("context", {}).get(CONTEXT_KEY)
+    if not isinstance(call, _Call) or call.resent or not call.prepared.plan.checkpoints:
+        return None
+    reason = rejection_of(response)
+    if reason is None:
+        return None
+    try:
+        restore_body(request_dict, operation, call.original)
+    except Exception:
+        logger.exception(
+            "bedrock_cache could not restore a rejected request; Bedrock's error stands"
+        )
+        return None
+    call.resent = True
+    if call.cache.resolver.reject(call.prepared.model, reason):
+        logger.warning(
+            "bedrock_cache: Bedrock rejected our checkpoints for %s (%s); the request was resent "
+            "without them and later requests avoid it. Update the model table entry.",
+            call.prepared.model.spec.model_id,
+            reason,
+        )
+    return 0
 
 
 def _after(parsed: dict[str, Any], context: Mapping[str, Any]) -> None:
-    entry: tuple[BedrockCache, PreparedRequest] | None = context.get(CONTEXT_KEY)
-    if entry is None:
+    entry = context.get(CONTEXT_KEY)
+    if not isinstance(entry, _Call):
         return
     try:
         if isinstance(parsed.get("usage"), Mapping):
@@ -90,18 +178,15 @@ def _after(parsed: dict[str, Any], context: Mapping[str, Any]) -> None:
         logger.exception("bedrock_cache could not record this response; the call is unaffected")
 
 
-def _record(
-    entry: tuple[BedrockCache, PreparedRequest], usage: Any, target: dict[str, Any]
-) -> None:
-    cache, prepared = entry
-    report = cache.record(prepared.model.requested_id, usage, prepared.plan)
+def _record(call: _Call, usage: Any, target: dict[str, Any]) -> None:
+    report = call.cache.record(call.prepared.model, usage, call.plan)
     target[RESPONSE_KEY] = report.as_dict()
 
 
 class _StreamTap:
     """Passes a ConverseStream's events through; records usage from the final metadata event."""
 
-    def __init__(self, stream: Any, entry: tuple[BedrockCache, PreparedRequest]) -> None:
+    def __init__(self, stream: Any, entry: _Call) -> None:
         self._stream = stream
         self._entry = entry
 

@@ -7,21 +7,22 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from ._instrument import ACTIVE, active_cache, instrument_client
 from ._layout import Block, Layout, with_checkpoints
 from ._models import ModelTable, ResolvedModel, default_table
 from ._planner import CachePolicy, Plan, plan_checkpoints
 from ._pricing import Cost, cost_of
+from ._resolve import BaseModel, ModelResolver
 from ._reuse import ReuseTracker
 from ._tokens import DefaultEstimator, TokenEstimator
 from ._usage import CacheStats, CacheUsage
 
 logger = logging.getLogger("bedrock_cache")
 
-_ACTIVE: ContextVar[BedrockCache | None] = ContextVar("bedrock_cache_active", default=None)
+__all__ = ["BedrockCache", "CallReport", "PreparedRequest", "active_cache", "record_call"]
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,10 @@ class BedrockCache:
 
     Args:
         policy: where checkpoints may go (:class:`CachePolicy`); defaults are safe.
-        base_model: the base model id when requests name an application inference profile ARN.
+        base_model: the model behind application inference profile ARNs, used only for such
+            ARNs (never over a model id or system profile a request names): one base model id,
+            a mapping ARN -> base model id, or a boto3 ``bedrock`` control-plane client whose
+            ``get_inference_profile`` is asked once per ARN.
         table: the model table; the process-wide default if omitted.
         estimator: token counter for planning; the offline default if omitted.
         tracker: reuse history; a fresh bounded one if omitted.
@@ -73,7 +77,7 @@ class BedrockCache:
         self,
         policy: CachePolicy | None = None,
         *,
-        base_model: str | None = None,
+        base_model: BaseModel = None,
         table: ModelTable | None = None,
         estimator: TokenEstimator | None = None,
         tracker: ReuseTracker | None = None,
@@ -82,8 +86,8 @@ class BedrockCache:
         if policy is not None and not isinstance(policy, CachePolicy):
             raise TypeError("policy must be a bedrock_cache.CachePolicy")
         self.policy = policy or CachePolicy()
-        self.base_model = base_model
         self.table = table or default_table()
+        self.resolver = ModelResolver(self.table, base_model)
         self.estimator: TokenEstimator = estimator or DefaultEstimator()
         self.tracker = tracker or ReuseTracker()
         self.stats = CacheStats()
@@ -91,15 +95,24 @@ class BedrockCache:
         self._listeners: list[ReportListener] = []
         self._lock = threading.Lock()
 
-    def resolve(self, model_id: str) -> ResolvedModel:
-        return self.table.resolve(model_id, base_model=self.base_model)
+    @property
+    def base_model(self) -> BaseModel:
+        """What resolves application inference profile ARNs (see the class doc)."""
+        return self.resolver.base_model
 
-    def prepare(self, request: Mapping[str, Any]) -> PreparedRequest:
+    def resolve(self, model_id: str, base_model_hint: str | None = None) -> ResolvedModel:
+        """The model ``model_id`` runs on; ``base_model_hint`` is a framework's own base model
+        id for a profile ARN (langchain-aws ``base_model_id``, LlamaIndex ``model``)."""
+        return self.resolver.resolve(model_id, base_model_hint)
+
+    def prepare(
+        self, request: Mapping[str, Any], *, base_model_hint: str | None = None
+    ) -> PreparedRequest:
         """Plan ``request`` (Converse keyword arguments) and return a copy with checkpoints.
 
         The input is never modified. The reuse history learns the request's fingerprints.
         """
-        model = self.resolve(str(request.get("modelId", "")))
+        model = self.resolve(str(request.get("modelId", "")), base_model_hint)
         layout = Layout.of(request, self.estimator)
         now = self._clock()
         plan = plan_checkpoints(layout, model.spec, self.policy, self.tracker, now)
@@ -112,9 +125,12 @@ class BedrockCache:
         )
         return PreparedRequest(planned, plan, model)
 
-    def record(self, model_id: str, usage: CacheUsage, plan: Plan | None = None) -> CallReport:
+    def record(
+        self, model: str | ResolvedModel, usage: CacheUsage, plan: Plan | None = None
+    ) -> CallReport:
         """Count one call's usage in :attr:`stats` and tell the report listeners."""
-        report = record_call(self.stats, self.resolve(model_id), usage, plan)
+        resolved = self.resolve(model) if isinstance(model, str) else model
+        report = record_call(self.stats, resolved, usage, plan)
         with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:
@@ -134,19 +150,17 @@ class BedrockCache:
 
         Returns the client. Calling it again replaces the earlier cache on that client.
         """
-        from ._instrument import instrument_client
-
         instrument_client(client, self)
         return client
 
     @contextmanager
     def activate(self) -> Iterator[BedrockCache]:
         """Within this block, instrumented clients plan with this cache (overrides their own)."""
-        token = _ACTIVE.set(self)
+        token = ACTIVE.set(self)
         try:
             yield self
         finally:
-            _ACTIVE.reset(token)
+            ACTIVE.reset(token)
 
     def summary(self) -> str:
         return self.stats.summary()
@@ -159,11 +173,6 @@ def record_call(
     cost = cost_of(usage, model)
     stats.record(model.requested_id, usage, cost=cost.total, cost_without_cache=cost.without_cache)
     return CallReport(model.requested_id, usage, cost, plan)
-
-
-def active_cache() -> BedrockCache | None:
-    """The cache activated in this context, if any."""
-    return _ACTIVE.get()
 
 
 def _boundaries(layout: Layout) -> list[tuple[str, str | None]]:

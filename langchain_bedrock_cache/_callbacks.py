@@ -20,8 +20,8 @@ from bedrock_cache import (
     RESPONSE_KEY,
     CacheStats,
     CallReport,
+    ModelResolver,
     ModelTable,
-    default_table,
     record_call,
     usage_from_langchain,
 )
@@ -42,14 +42,16 @@ class BedrockCacheCallbackHandler(BaseCallbackHandler):
 
     Args:
         table: the model table for prices (the default table if omitted).
-        base_model: the base model id when runs name an application inference profile ARN.
+        base_model: the model behind application inference profile ARNs, as for
+            :class:`bedrock_cache.BedrockCache`; a run's own ``base_model_id`` comes first.
     """
 
     run_inline = True
     raise_error = False
 
-    def __init__(self, *, table: ModelTable | None = None, base_model: str | None = None) -> None:
-        self.table = table or default_table()
+    def __init__(self, *, table: ModelTable | None = None, base_model: Any = None) -> None:
+        self.resolver = ModelResolver(table, base_model)
+        self.table = self.resolver.table
         self.base_model = base_model
         self.stats = CacheStats()
         self.runs: dict[UUID, CallReport] = {}
@@ -101,7 +103,8 @@ class BedrockCacheCallbackHandler(BaseCallbackHandler):
                 if not usage_metadata:
                     continue
                 model_id = str(message.response_metadata.get("model_name") or started_model or "")
-                resolved = self.table.resolve(model_id, base_model=self.base_model)
+                # langchain-aws reports ``base_model_id or model_id`` as the run's model.
+                resolved = self.resolver.resolve(model_id, started_model)
                 usage = usage_from_langchain(usage_metadata)
                 report = record_call(self.stats, resolved, usage)
                 if RESPONSE_KEY not in message.response_metadata and resolved.spec.supports_caching:

@@ -17,10 +17,10 @@ from langchain.agents.middleware.types import AgentMiddleware, ModelRequest, Mod
 from langchain_aws import ChatBedrockConverse
 from langchain_core.messages import AIMessage
 
-from bedrock_cache import RESPONSE_KEY, BedrockCache, CacheStats, ModelResolutionError
+from bedrock_cache import RESPONSE_KEY, BedrockCache, CacheStats
 from bedrock_cache import instrument_client as _instrument_client
 
-from ._models import bedrock_converse_model, cache_from
+from ._models import base_models_of, bedrock_converse_model, cache_from
 
 if TYPE_CHECKING:  # ExtendedModelResponse (and this alias with it) are new in langchain 1.2
     from langchain.agents.middleware.types import ModelCallResult
@@ -97,7 +97,7 @@ class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
     def _planning(self, model: ChatBedrockConverse) -> Iterator[None]:
         """Hook the model's client (idempotent) and plan with this cache inside the block."""
         try:
-            _instrument_client(model.client, None)
+            _instrument_client(model.client, None, base_models=base_models_of(model))
         except Exception:
             logger.exception("bedrock_cache could not hook the model's client; calling uncached")
             yield
@@ -113,12 +113,7 @@ class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
                 f"BedrockCacheMiddleware supports ChatBedrockConverse only, not "
                 f"{type(request.model).__name__}; calling it without prompt caching."
             )
-        try:
-            resolved = self.cache.table.resolve(
-                model.model_id, base_model=model.base_model_id or self.cache.base_model
-            )
-        except ModelResolutionError as exc:
-            return self._unsupported(f"{exc} Calling it without prompt caching.")
+        resolved = self.cache.resolve(model.model_id, model.base_model_id)
         if not resolved.spec.supports_caching:
             reason = resolved.spec.note or f"{model.model_id} does not support prompt caching"
             return self._unsupported(f"{reason}; calling it without prompt caching.")

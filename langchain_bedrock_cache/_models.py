@@ -22,6 +22,13 @@ def bedrock_converse_model(model: Any) -> ChatBedrockConverse | None:
     return model if isinstance(model, ChatBedrockConverse) else None
 
 
+def base_models_of(model: ChatBedrockConverse) -> dict[str, str]:
+    """``{profile ARN: base model id}`` when the model names its base model (``base_model_id``,
+    which langchain-aws also fills from ``GetInferenceProfile``); else ``{}``."""
+    base = model.base_model_id
+    return {model.model_id: base} if base and base != model.model_id else {}
+
+
 def cache_from(cache: BedrockCache | None, policy: dict[str, Any]) -> BedrockCache:
     """``cache`` as given, or a new one with ``CachePolicy(**policy)``; not both."""
     if cache is not None and policy:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from bedrock_cache import BedrockCache
+from bedrock_cache import BedrockCache, instrument_client
 
-from ._models import bedrock_converse_model, cache_from
+from ._models import base_models_of, bedrock_converse_model, cache_from
 
 ModelT = TypeVar("ModelT")
 
@@ -35,5 +35,5 @@ def with_bedrock_cache(llm: ModelT, cache: BedrockCache | None = None, **policy:
             f"with_bedrock_cache needs a ChatBedrockConverse (or a binding of one), "
             f"not {type(llm).__name__}"
         )
-    cache_from(cache, policy).instrument(model.client)
+    instrument_client(model.client, cache_from(cache, policy), base_models=base_models_of(model))
     return llm

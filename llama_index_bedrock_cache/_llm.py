@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import weakref
 from dataclasses import fields
 from typing import Any, TypeVar
 
@@ -11,7 +10,7 @@ from llama_index.core.bridge.pydantic import PrivateAttr
 from llama_index.llms.bedrock_converse import BedrockConverse
 from llama_index.llms.bedrock_converse import utils as _converse_utils
 
-from bedrock_cache import BedrockCache, CachePolicy
+from bedrock_cache import BedrockCache, CachePolicy, client_cache, instrument_client
 
 logger = logging.getLogger("llama_index_bedrock_cache")
 
@@ -19,8 +18,6 @@ logger = logging.getLogger("llama_index_bedrock_cache")
 POLICY_OPTIONS = frozenset(f.name for f in fields(CachePolicy))
 
 LLMT = TypeVar("LLMT", bound=Any)
-
-_caches: weakref.WeakKeyDictionary[Any, BedrockCache] = weakref.WeakKeyDictionary()
 
 
 def with_bedrock_cache(llm: LLMT, cache: BedrockCache | None = None, **policy: Any) -> LLMT:
@@ -35,9 +32,7 @@ def with_bedrock_cache(llm: LLMT, cache: BedrockCache | None = None, **policy: A
     client = getattr(llm, "_client", None)
     if client is None or not hasattr(client, "meta"):
         raise TypeError("with_bedrock_cache expects a llama_index BedrockConverse instance")
-    attached = _make_cache(llm, cache, policy)
-    attached.instrument(client)
-    _caches[client] = attached
+    instrument_client(client, _make_cache(cache, policy), base_models=base_models_of(llm))
     _warn_if_unplanned_async(llm)
     return llm
 
@@ -45,7 +40,7 @@ def with_bedrock_cache(llm: LLMT, cache: BedrockCache | None = None, **policy: A
 def cache_of(llm: Any) -> BedrockCache | None:
     """The :class:`~bedrock_cache.BedrockCache` planning this LLM's calls, if any."""
     client = getattr(llm, "_client", None)
-    return _caches.get(client) if client is not None else None
+    return client_cache(client) if client is not None else None
 
 
 class CachingBedrockConverse(BedrockConverse):  # type: ignore[misc]
@@ -79,7 +74,15 @@ class CachingBedrockConverse(BedrockConverse):  # type: ignore[misc]
         return result
 
 
-def _make_cache(llm: Any, cache: BedrockCache | None, policy: dict[str, Any]) -> BedrockCache:
+def base_models_of(llm: Any) -> dict[str, str]:
+    """``{profile ARN: model}``: with ``application_inference_profile_arn`` set, BedrockConverse
+    sends the ARN and its ``model`` names the base model."""
+    arn = getattr(llm, "application_inference_profile_arn", None)
+    model = getattr(llm, "model", None)
+    return {arn: model} if isinstance(arn, str) and isinstance(model, str) and arn else {}
+
+
+def _make_cache(cache: BedrockCache | None, policy: dict[str, Any]) -> BedrockCache:
     unknown = sorted(set(policy) - POLICY_OPTIONS)
     if unknown:
         raise TypeError(f"unknown CachePolicy options {unknown}; valid: {sorted(POLICY_OPTIONS)}")
@@ -87,9 +90,7 @@ def _make_cache(llm: Any, cache: BedrockCache | None, policy: dict[str, Any]) ->
         if policy:
             raise TypeError("pass policy options to BedrockCache(...) or here, not both")
         return cache
-    # An application inference profile ARN hides the model; BedrockConverse's ``model`` names it.
-    base_model = llm.model if getattr(llm, "application_inference_profile_arn", None) else None
-    return BedrockCache(CachePolicy(**policy), base_model=base_model)
+    return BedrockCache(CachePolicy(**policy))
 
 
 def _warn_if_unplanned_async(llm: Any) -> None:

@@ -11,10 +11,8 @@ from bedrock_cache import (
     RESPONSE_KEY,
     CacheStats,
     CallReport,
-    ModelResolutionError,
+    ModelResolver,
     ModelTable,
-    ResolvedModel,
-    default_table,
     record_call,
     usage_from_llama_index,
 )
@@ -31,7 +29,7 @@ class UsageRecorder:
     """
 
     def __init__(self, table: ModelTable | None = None) -> None:
-        self.table = table or default_table()
+        self.resolver = ModelResolver(table)
         self.stats = CacheStats()
         self.reports: deque[dict[str, Any]] = deque(maxlen=_REMEMBERED)
         self._seen: deque[object] = deque(maxlen=_REMEMBERED)
@@ -58,7 +56,7 @@ class UsageRecorder:
             return None
         planned = planner_report(response)
         model_id = str(planned.get("model_id") or hint or "unknown")
-        report = record_call(self.stats, self._resolve(model_id, hint), usage)
+        report = record_call(self.stats, self.resolver.resolve(model_id, hint), usage)
         result = _merged(report, planned)
         with self._lock:
             self.reports.append(result)
@@ -77,12 +75,6 @@ class UsageRecorder:
                 return False
             self._seen.append(marker)
             return True
-
-    def _resolve(self, model_id: str, base_model: str | None) -> ResolvedModel:
-        try:
-            return self.table.resolve(model_id, base_model=base_model)
-        except ModelResolutionError:
-            return self.table.resolve(base_model or "unknown")
 
 
 def planner_report(response: Any) -> dict[str, Any]:

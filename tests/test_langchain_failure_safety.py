@@ -75,7 +75,7 @@ def test_failing_report_listener_and_handler(bedrock_emulator: Emulator) -> None
 
     cache.add_listener(listener)
     handler = BedrockCacheCallbackHandler(base_model=None)
-    handler.table = None  # type: ignore[assignment]  # every count now fails inside the handler
+    handler.resolver = None  # type: ignore[assignment]  # every count now fails inside the handler
     llm = with_bedrock_cache(converse(bedrock_emulator), cache)
     answer = llm.invoke("hello", {"callbacks": [handler]})
     assert answer.content
