@@ -10,7 +10,7 @@ import argparse
 import threading
 from collections.abc import Callable, Sequence
 
-from . import _cli_models, _cli_run
+from . import _cli_calibrate, _cli_models, _cli_run
 
 
 def _add_emulator(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -109,6 +109,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], N
     _add_emulator,
     _add_estimate,
     _cli_models.add_parser,
+    _cli_calibrate.add_parser,
     _cli_run.add_parser,
 ]
 
