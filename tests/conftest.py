@@ -34,7 +34,10 @@ def _bedrock_runtime_operations() -> list[str]:
 #: need either are left out there, and the run says which and why.
 _NEEDS: list[tuple[re.Pattern[str], bool, str]] = [
     (
-        re.compile(r"langchain\.agents|BedrockCacheMiddleware|from integrations\.langchain import"),
+        re.compile(  # not `module.BedrockCacheMiddleware`: that is the lazy import's own test
+            r"langchain\.agents|(?<![.\w])BedrockCacheMiddleware"
+            r"|from integrations\.langchain import"
+        ),
         _importable("langchain.agents.middleware"),
         "langchain >= 1.0 (the [agents] extra)",
     ),
