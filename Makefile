@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 LOWEST := .venv-lowest
 CHECK := .package-check
 
-.PHONY: demo test test-lowest test-lowest-agents check-package lint install clean
+.PHONY: demo test test-lowest check-package lint install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,18 +26,14 @@ test: $(STAMP)
 	$(BIN)/ruff format --check bedrock_cache langchain_bedrock_cache llama_index_bedrock_cache tests integrations benchmarks
 	$(BIN)/mypy
 
-# The suite against the lowest versions pyproject.toml allows (uv's lowest-direct resolution):
-# the langchain-core 0.3 line, without the [agents] extra.
+# The suite against the lowest versions pyproject.toml allows (uv's lowest-direct resolution),
+# in two lines: langchain-core 0.3 without the [agents] extra, then langchain 1.x with it.
 test-lowest: $(STAMP)
 	rm -rf $(LOWEST) && $(BIN)/uv venv -q --python $(BIN)/python $(LOWEST)
 	$(BIN)/uv pip install -q --python $(LOWEST)/bin/python --resolution lowest-direct \
 		-e '.[langchain,llama-index,dev]'
 	$(BIN)/uv pip list -q --python $(LOWEST)/bin/python | grep -iE '^(boto|langchain|langgraph |llama-index-(core|llms))'
 	$(LOWEST)/bin/python -m pytest -q -p no:cacheprovider
-	rm -rf $(LOWEST)
-
-# The same with the [agents] extra (langchain 1.x line). Not in CI yet: see CHANGELOG.
-test-lowest-agents: $(STAMP)
 	rm -rf $(LOWEST) && $(BIN)/uv venv -q --python $(BIN)/python $(LOWEST)
 	$(BIN)/uv pip install -q --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[all,dev]'
 	$(BIN)/uv pip list -q --python $(LOWEST)/bin/python | grep -iE '^(boto|langchain|langgraph |llama-index-(core|llms))'
