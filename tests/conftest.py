@@ -28,7 +28,8 @@ def _bedrock_runtime_operations() -> list[str]:
 
 
 #: ``make test-lowest`` also runs the suite on the langchain-core 0.3 line, where langchain 1.x
-#: (the ``[agents]`` extra: ``create_agent`` and its middleware) cannot be installed, and with a
+#: (the ``[agents]`` extra: ``create_agent`` and its middleware) cannot be installed, without
+#: the ``[llama-index]`` extra (its floor needs a newer boto3 than the core's), and with a
 #: langchain-aws that predates its own caching strategy (the benchmark's peer), and with a
 #: botocore that predates CountTokens. Test modules that
 #: need either are left out there, and the run says which and why.
@@ -40,6 +41,11 @@ _NEEDS: list[tuple[re.Pattern[str], bool, str]] = [
         ),
         _importable("langchain.agents.middleware"),
         "langchain >= 1.0 (the [agents] extra)",
+    ),
+    (
+        re.compile(r"^(from|import) (llama_index|integrations\.llama_index)", re.MULTILINE),
+        _importable("llama_index.llms.bedrock_converse"),
+        "the [llama-index] extra",
     ),
     (
         re.compile(r"from benchmarks"),

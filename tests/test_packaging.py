@@ -10,14 +10,14 @@ import pytest
 
 import bedrock_cache
 import langchain_bedrock_cache
-import llama_index_bedrock_cache
 
 
 def test_version_comes_from_the_distribution() -> None:
     expected = version("bedrock-prompt-cache")
     assert bedrock_cache.__version__ == expected
     assert langchain_bedrock_cache.__version__ == expected
-    assert llama_index_bedrock_cache.__version__ == expected
+    llama = pytest.importorskip("llama_index_bedrock_cache", reason="needs [llama-index]")
+    assert llama.__version__ == expected
 
 
 def test_middleware_needs_the_agents_extra() -> None:
