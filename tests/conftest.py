@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,11 +21,21 @@ def _importable(module: str) -> bool:
         return False
 
 
-def _bedrock_runtime_operations() -> list[str]:
+def _bedrock_runtime_model() -> Any:
     import botocore.session
 
-    model = botocore.session.get_session().get_service_model("bedrock-runtime")
-    return list(model.operation_names)
+    return botocore.session.get_session().get_service_model("bedrock-runtime")
+
+
+def _bedrock_runtime_operations() -> list[str]:
+    return list(_bedrock_runtime_model().operation_names)
+
+
+@pytest.fixture(scope="session")
+def client_sends_ttl() -> bool:
+    """The installed botocore can send a cachePoint ``ttl`` (1.43 and later; older ones refuse
+    it client-side, so there 1h entries are off and no ``ttl`` is ever sent)."""
+    return "ttl" in _bedrock_runtime_model().shape_for("CachePointBlock").members
 
 
 #: ``make test-lowest`` also runs the suite on the langchain-core 0.3 line, where langchain 1.x

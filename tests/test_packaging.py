@@ -16,7 +16,9 @@ def test_version_comes_from_the_distribution() -> None:
     expected = version("bedrock-prompt-cache")
     assert bedrock_cache.__version__ == expected
     assert langchain_bedrock_cache.__version__ == expected
-    llama = pytest.importorskip("llama_index_bedrock_cache", reason="needs [llama-index]")
+    llama = pytest.importorskip(
+        "llama_index_bedrock_cache", reason="needs [llama-index]", exc_type=ImportError
+    )
     assert llama.__version__ == expected
 
 
