@@ -61,7 +61,7 @@ _NEEDS: list[tuple[re.Pattern[str], bool, str]] = [
     (
         re.compile(r"from benchmarks"),
         _importable("langchain_aws.middleware"),
-        "langchain-aws >= 1.0, whose caching strategy the benchmark compares against",
+        "a langchain-aws with its own caching middleware (the benchmark's peer)",
     ),
     (
         re.compile(r"\.count_tokens\("),
