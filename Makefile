@@ -3,11 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.bench-installed
 
 LOWEST := .venv-lowest
 CHECK := .package-check
 
-.PHONY: demo test test-lowest check-package lint install clean
+.PHONY: demo test test-lowest check-package lint install bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +17,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The peer libraries the benchmark compares against (the `bench` extra).
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[all,dev,bench]'
+	touch $(BENCH_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m integrations.demo
@@ -53,6 +59,9 @@ check-package: $(STAMP)
 	cd $(CHECK) && venv/bin/bedrock-cache models > /dev/null && venv/bin/python -c \
 		"import importlib.metadata as m, bedrock_cache as b; assert b.__version__ == m.version('bedrock-prompt-cache'), b.__version__"
 	rm -rf $(CHECK) build
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) $(LOWEST) $(CHECK) .pytest_cache .mypy_cache .ruff_cache

@@ -9,12 +9,22 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
 from ._auto import instrument_all, uninstrument_all
+from ._estimate import (
+    ObservedTraffic,
+    ProvisionedThroughput,
+    SavingsEstimate,
+    Traffic,
+    break_even_reads,
+    estimate_savings,
+    observed_traffic,
+)
 from ._instrument import RESPONSE_KEY, client_cache, instrument_client, is_instrumented
 from ._layout import Block, Layout, cache_point, with_checkpoints, without_checkpoints
 from ._models import (
     TTL,
     ModelResolutionError,
     ModelSpec,
+    ModelSpecError,
     ModelTable,
     Prices,
     ResolvedModel,
@@ -37,6 +47,7 @@ from ._usage import (
     usage_from_llama_index,
     usage_from_stream_event,
 )
+from .diagnostics import Finding, Miss, MissExplainer, lint
 
 try:
     __version__ = _version("bedrock-prompt-cache")
@@ -56,23 +67,32 @@ __all__ = [
     "Cost",
     "CountTokensEstimator",
     "DefaultEstimator",
+    "Finding",
     "Layout",
+    "Miss",
+    "MissExplainer",
     "ModelResolutionError",
     "ModelResolver",
     "ModelSpec",
+    "ModelSpecError",
     "ModelTable",
+    "ObservedTraffic",
     "Plan",
     "PlannedCheckpoint",
     "PreparedRequest",
     "Prices",
+    "ProvisionedThroughput",
     "ResolvedModel",
     "ReuseTracker",
+    "SavingsEstimate",
     "Sighting",
     "StatsSnapshot",
     "TokenEstimator",
+    "Traffic",
     "Workload",
     "active_cache",
     "block_tokens",
+    "break_even_reads",
     "cache_point",
     "check_request",
     "client_cache",
@@ -80,9 +100,12 @@ __all__ = [
     "default_table",
     "entry_checkpoints",
     "estimate",
+    "estimate_savings",
     "instrument_all",
     "instrument_client",
     "is_instrumented",
+    "lint",
+    "observed_traffic",
     "plan_checkpoints",
     "record_call",
     "resolve_model",

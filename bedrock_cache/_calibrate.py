@@ -293,8 +293,11 @@ def override_toml(
     positions = sorted(known.rejected_positions) if known else ["message_start"]
     max_cached = known.max_cached_tokens if known else 0
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    untested = result.one_hour_accepted is None and known is not None
+    untested = result.ttl_field_accepted is None and known is not None
     ttls = known.ttls if untested and known is not None else result.ttls
+    ttl_field = (
+        known.ttl_field if untested and known is not None else bool(result.ttl_field_accepted)
+    )
     lines = [
         f"# bedrock-cache calibrate: {base} measured on {where}, {when},",
         f"# {len(result.probes)} probes, about ${result.cost(prices):.4f}.",
@@ -307,6 +310,7 @@ def override_toml(
         f"min_tokens = {result.min_tokens}",
         f"min_tokens_mode = {_q(result.min_tokens_mode)}",
         f"ttls = [{', '.join(_q(t) for t in ttls)}]",
+        f"ttl_field = {_b(ttl_field)}",
         f"tools_cacheable = {_b(result.tools_cacheable)}",
         f"lookback_blocks = {result.lookback_blocks}",
         "# Not measured (from the shipped table, or Bedrock's usual values for a new model):",

@@ -101,6 +101,9 @@ def instrument_client(
             lambda parsed, context, **_: _after(parsed, context),
             unique_id=f"bedrock-cache-record-{operation}",
         )
+    from .telemetry._callhooks import hook_client  # telemetry builds on this module
+
+    hook_client(client)
     return client
 
 
@@ -179,7 +182,8 @@ def _after(parsed: dict[str, Any], context: Mapping[str, Any]) -> None:
 
 
 def _record(call: _Call, usage: Any, target: dict[str, Any]) -> None:
-    report = call.cache.record(call.prepared.model, usage, call.plan)
+    expectation = None if call.resent else call.prepared.expectation
+    report = call.cache.record(call.prepared.model, usage, call.plan, expectation)
     target[RESPONSE_KEY] = report.as_dict()
 
 

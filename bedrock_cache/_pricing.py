@@ -72,6 +72,30 @@ class Workload:
     cache_writes: int = 1
     write_ttl: str = "5m"
 
+    def __post_init__(self) -> None:
+        counts = {
+            "requests": self.requests,
+            "cached_prefix_tokens": self.cached_prefix_tokens,
+            "uncached_tokens": self.uncached_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_writes": self.cache_writes,
+        }
+        for name, value in counts.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"Workload.{name} must be a whole number >= 0, not {value!r}")
+        if self.write_ttl not in ("5m", "1h"):
+            raise ValueError(f"Workload.write_ttl must be '5m' or '1h', not {self.write_ttl!r}")
+        if self.cache_writes > self.requests:
+            raise ValueError(
+                f"Workload.cache_writes ({self.cache_writes}) cannot exceed requests "
+                f"({self.requests}): each write is one request"
+            )
+        if self.requests and self.cached_prefix_tokens and not self.cache_writes:
+            raise ValueError(
+                "Workload.cache_writes must be at least 1 when a prefix is cached: the first "
+                "request writes it"
+            )
+
     def usage(self) -> CacheUsage:
         """The workload's total usage with the prefix cached."""
         writes = min(self.cache_writes, self.requests)

@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Literal, TypeAlias
 
-from ._botocore import sends_ttl
 from ._models import (
     ModelSpec,
     ModelTable,
@@ -128,8 +127,6 @@ class ModelResolver:
     def _with_rejections(self, resolved: ResolvedModel) -> ResolvedModel:
         with self._lock:
             reasons: frozenset[Rejection] = self._rejected.get(resolved.spec.model_id, frozenset())
-        if not sends_ttl():  # this botocore refuses a ttl itself: as if Bedrock had
-            reasons = reasons | {"ttl"}
         spec = resolved.spec
         for reason in reasons:
             spec = _without(spec, reason)

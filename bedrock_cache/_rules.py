@@ -18,6 +18,8 @@ UNSUPPORTED_MODEL_MESSAGE = (
     "You invoked an unsupported model or your request did not allow prompt caching. "
     "See the documentation for more information."
 )
+#: What Bedrock says when a model without extended TTL gets a ``ttl`` key (even ``"5m"``).
+TTL_FIELD_MESSAGE = "Malformed input request: cachePoint.ttl: Extra inputs are not permitted"
 
 
 class CheckpointRuleError(ValueError):
@@ -33,6 +35,13 @@ class Placement:
     message: int
     ttl: TTL | None
     first_in_message: bool = False
+    ttl_key: bool | None = None
+    """Does the cachePoint carry a ``ttl`` key? ``None``: as :func:`cache_point` writes it,
+    only for a TTL other than the 5-minute default."""
+
+    @property
+    def sends_ttl(self) -> bool:
+        return self.ttl_key if self.ttl_key is not None else self.ttl not in (None, "5m")
 
 
 def position_problem(layout: Layout, spec: ModelSpec, place: Placement) -> str | None:
@@ -90,7 +99,7 @@ def ttl_problem(spec: ModelSpec, ttls: Sequence[TTL | None]) -> str | None:
 def existing_placements(layout: Layout) -> list[Placement]:
     """The checkpoints a request already carries, as placements."""
     return [
-        Placement(cp.after, cp.section, cp.message, cp.ttl, cp.first_in_message)
+        Placement(cp.after, cp.section, cp.message, cp.ttl, cp.first_in_message, cp.ttl is not None)
         for cp in layout.checkpoints
     ]
 
@@ -108,6 +117,9 @@ def request_problem(layout: Layout, spec: ModelSpec, places: Sequence[Placement]
         return None
     if not spec.supports_caching:
         return UNSUPPORTED_MODEL_MESSAGE
+    if not spec.ttl_field and any(place.sends_ttl for place in places):
+        # BEDROCK.md §8: only extended-TTL models accept the key at all.
+        return f"{TTL_FIELD_MESSAGE} ({spec.model_id} takes no ttl; leave it out for 5m)"
     if len(places) > spec.max_checkpoints:
         return (
             f"The request has {len(places)} cachePoint blocks; {spec.model_id} allows at most "

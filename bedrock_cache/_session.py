@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ._instrument import ACTIVE, active_cache, instrument_client
@@ -17,8 +18,11 @@ from ._planner import CachePolicy, Plan, plan_checkpoints
 from ._pricing import Cost, cost_of
 from ._resolve import BaseModel, ModelResolver
 from ._reuse import ReuseTracker
+from ._rules import Placement, existing_placements
 from ._tokens import DefaultEstimator, TokenEstimator
 from ._usage import CacheStats, CacheUsage
+from .diagnostics import Expectation, Miss, MissExplainer, MissWarnings
+from .telemetry import OpenTelemetry, TraceLog, attach_telemetry
 
 logger = logging.getLogger("bedrock_cache")
 
@@ -32,6 +36,8 @@ class PreparedRequest:
     request: dict[str, Any]
     plan: Plan
     model: ResolvedModel
+    expectation: Expectation | None = None
+    """What the call should read; :meth:`BedrockCache.record` explains a miss with it."""
 
 
 @dataclass(frozen=True)
@@ -42,10 +48,14 @@ class CallReport:
     usage: CacheUsage
     cost: Cost
     plan: Plan | None
+    miss: Miss | None = None
+    """Why the call did not read what earlier calls cached; ``None`` when it did."""
 
     def as_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {"model_id": self.model_id, **self.usage.as_dict()}
         result.update(self.cost.as_dict())
+        result["miss"] = self.miss.as_dict() if self.miss is not None else None
+        result["miss_cause"] = self.miss.cause if self.miss is not None else None
         if self.plan is not None:
             result["plan"] = self.plan.reasons
             result["plan_skipped"] = list(self.plan.skipped)
@@ -71,6 +81,13 @@ class BedrockCache:
         estimator: token counter for planning; the offline default if omitted.
         tracker: reuse history; a fresh bounded one if omitted.
         clock: seconds for the reuse history (``time.monotonic`` by default).
+        explainer: explains each call's cache misses (:attr:`CallReport.miss`) and logs a
+            warning per distinct miss per minute; a fresh one (no excerpts) if omitted.
+        trace_log: append one JSON line per call to this file (see
+            :class:`bedrock_cache.telemetry.TraceLog`); ``BEDROCK_CACHE_TRACE_LOG`` if omitted.
+        opentelemetry: span attributes and metrics per call: on by default when
+            ``opentelemetry-api`` is installed (global providers); ``False`` turns it off, a
+            :class:`bedrock_cache.telemetry.OpenTelemetry` sets the providers.
     """
 
     def __init__(
@@ -82,6 +99,9 @@ class BedrockCache:
         estimator: TokenEstimator | None = None,
         tracker: ReuseTracker | None = None,
         clock: Callable[[], float] = time.monotonic,
+        explainer: MissExplainer | None = None,
+        trace_log: str | os.PathLike[str] | TraceLog | None = None,
+        opentelemetry: OpenTelemetry | bool | None = None,
     ) -> None:
         if policy is not None and not isinstance(policy, CachePolicy):
             raise TypeError("policy must be a bedrock_cache.CachePolicy")
@@ -92,8 +112,11 @@ class BedrockCache:
         self.tracker = tracker or ReuseTracker()
         self.stats = CacheStats()
         self._clock = clock
+        self.explainer = explainer or MissExplainer()
+        self._warn = MissWarnings()
         self._listeners: list[ReportListener] = []
         self._lock = threading.Lock()
+        self.trace_log, self.opentelemetry = attach_telemetry(self, trace_log, opentelemetry)
 
     @property
     def base_model(self) -> BaseModel:
@@ -123,14 +146,31 @@ class BedrockCache:
             _boundaries(layout),
             [layout.blocks[cp.after].fingerprint for cp in plan.checkpoints],
         )
-        return PreparedRequest(planned, plan, model)
+        places = [
+            *existing_placements(layout),
+            *(Placement(cp.after, cp.section, cp.message, cp.ttl) for cp in plan.checkpoints),
+        ]
+        try:
+            expectation = self.explainer.expect(request, layout, model.spec, places, now)
+        except Exception:
+            logger.exception("bedrock_cache could not judge this request's cache reuse")
+            expectation = None
+        return PreparedRequest(planned, plan, model, expectation)
 
     def record(
-        self, model: str | ResolvedModel, usage: CacheUsage, plan: Plan | None = None
+        self,
+        model: str | ResolvedModel,
+        usage: CacheUsage,
+        plan: Plan | None = None,
+        expectation: Expectation | None = None,
     ) -> CallReport:
-        """Count one call's usage in :attr:`stats` and tell the report listeners."""
+        """Count one call's usage in :attr:`stats`, explain a miss against ``expectation``
+        (from :meth:`prepare`) and tell the report listeners."""
         resolved = self.resolve(model) if isinstance(model, str) else model
         report = record_call(self.stats, resolved, usage, plan)
+        if expectation is not None:
+            miss = self._explain(resolved.requested_id, expectation, usage)
+            report = replace(report, miss=miss)
         with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:
@@ -139,6 +179,16 @@ class BedrockCache:
             except Exception:
                 logger.exception("bedrock_cache report listener failed; the call is unaffected")
         return report
+
+    def _explain(self, model_id: str, expectation: Expectation, usage: CacheUsage) -> Miss | None:
+        try:
+            miss = expectation.explain(usage)
+            if miss is not None:
+                self._warn(model_id, miss)
+            return miss
+        except Exception:
+            logger.exception("bedrock_cache could not explain this call's cache usage")
+            return None
 
     def add_listener(self, listener: ReportListener) -> None:
         """Call ``listener(report)`` after every recorded call (telemetry, logs, reports)."""

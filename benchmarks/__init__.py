@@ -1,4 +1,5 @@
-"""Benchmarks: replay workloads through the real langchain-aws client against the emulator.
+"""The benchmark: workloads replayed through real libraries against the emulator, each
+strategy's cost against the clairvoyant lower bound, and the plugin's overhead.
 
-Run ``python -m benchmarks.replay``; see ``benchmarks/README.md``.
+Run ``make bench`` (or ``python -m benchmarks``); see ``benchmarks/README.md``.
 """

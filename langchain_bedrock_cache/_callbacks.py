@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from bedrock_cache import (
     RESPONSE_KEY,
     CacheStats,
     CallReport,
+    Miss,
     ModelResolver,
     ModelTable,
     record_call,
@@ -106,7 +108,7 @@ class BedrockCacheCallbackHandler(BaseCallbackHandler):
                 # langchain-aws reports ``base_model_id or model_id`` as the run's model.
                 resolved = self.resolver.resolve(model_id, started_model)
                 usage = usage_from_langchain(usage_metadata)
-                report = record_call(self.stats, resolved, usage)
+                report = _with_miss(record_call(self.stats, resolved, usage), message)
                 if RESPONSE_KEY not in message.response_metadata and resolved.spec.supports_caching:
                     self._say_counting_only(model_id)
         return report
@@ -140,3 +142,10 @@ class BedrockCacheCallbackHandler(BaseCallbackHandler):
 
     def __str__(self) -> str:
         return self.summary()
+
+
+def _with_miss(report: CallReport, message: BaseMessage) -> CallReport:
+    """The report with the planner's miss explanation, when the call was planned."""
+    planned = message.response_metadata.get(RESPONSE_KEY)
+    miss = planned.get("miss") if isinstance(planned, Mapping) else None
+    return replace(report, miss=Miss.from_dict(miss)) if isinstance(miss, Mapping) else report

@@ -94,7 +94,7 @@ def planner_report(response: Any) -> dict[str, Any]:
 
 def _merged(report: CallReport, planned: Mapping[str, Any]) -> dict[str, Any]:
     result = report.as_dict()
-    for key in ("plan", "plan_skipped"):
+    for key in ("plan", "plan_skipped", "miss", "miss_cause"):
         if key in planned:
             result[key] = planned[key]
     return result

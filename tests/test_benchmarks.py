@@ -1,7 +1,8 @@
-"""The replay harness measures what a user relies on, on one small workload.
+"""`make bench` measures what a user relies on, on two small workloads.
 
-Invariants: our planner's requests are never rejected, no strategy beats the lower bound, and
-the uncached baseline reads nothing from cache.
+Invariants: every strategy's cost -- the feasible clairvoyant schedule's too -- is at least the
+lower bound of the requests it sent; our planner's and the schedule's requests are never
+rejected; the uncached run reads and writes nothing; ``results.json`` has the documented shape.
 """
 
 from __future__ import annotations
@@ -9,34 +10,35 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
-
-pytest.importorskip("langchain_aws")
-# benchmarks/ and integrations/ are repository folders, not installed packages: plain `pytest`
-# (unlike `python -m pytest`) does not put the repository root on sys.path.
+# benchmarks/ is a repository folder, not an installed package: plain `pytest` (unlike
+# `python -m pytest`) does not put the repository root on sys.path.
 ROOT = str(Path(__file__).resolve().parents[1])
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from benchmarks.replay import (  # noqa: E402
-    LOWER,
-    NONE,
-    OURS,
-    OURS_SKIP,
-    STRATEGIES,
-    run_workload,
-    workload,
-)
+from benchmarks.__main__ import measure, violations  # noqa: E402
+from benchmarks.report import results_json  # noqa: E402
+from benchmarks.runner import Run  # noqa: E402
+from benchmarks.strategies import strategies  # noqa: E402
+
+CHOSEN = [s for s in strategies() if s.name in ("none", "ours", "langchain-aws")]
 
 
-def test_doc_qa_replay_respects_the_lower_bound() -> None:
-    result = run_workload(workload("doc-qa"))
+def test_two_workloads_through_langchain_respect_the_bound() -> None:
+    results = [measure(name, CHOSEN) for name in ("doc-qa", "timestamp-system")]
 
-    assert set(result.results) == {*STRATEGIES, LOWER}
-    for ours in (OURS, OURS_SKIP):
-        assert result.results[ours].rejected == 0, f"{ours} sent a request Bedrock rejects"
-    lower = result.cost(LOWER)
-    for strategy in STRATEGIES:
-        assert lower <= result.cost(strategy) + 1e-12, f"{strategy} beat the lower bound"
-    assert result.results[NONE].usage.cache_read == 0
-    assert result.results[NONE].usage.cache_write == 0
+    for result in results:
+        assert violations(result) == []
+        runs = {name: run for name, run in result.runs.items() if isinstance(run, Run)}
+        assert set(runs) == {"none", "ours", "langchain-aws", "clairvoyant"}
+        assert runs["ours"].rejected == runs["clairvoyant"].rejected == 0
+        assert runs["none"].usage.cache_read == runs["none"].usage.cache_write == 0
+        assert all(len(run.sent) == result.calls for run in runs.values())
+        # The bound is below the uncached cost: both workloads have prefixes worth caching.
+        assert result.bound < runs["none"].total_cost
+
+    shape = results_json(results, "abc123")
+    assert shape["commit"] == "abc123"
+    entry = shape["workloads"]["doc-qa"]
+    assert set(entry) == {"model", "calls", "bound", "strategies"}
+    assert set(entry["strategies"]["ours"]) == {"input_cost", "total_cost", "hit_rate", "rejected"}

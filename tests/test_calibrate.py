@@ -5,7 +5,6 @@ table or the model is unknown, and the file it writes, loaded, changes what the 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -28,19 +27,18 @@ def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[BedrockEmulator]:
         min_tokens_mode="prefix",
         lookback_blocks=8,
         ttls=("5m",),
+        ttl_field=False,
         tools_cacheable=False,
     )
-    sonnet = table.resolve(SONNET).spec
-    table.register(
-        replace(
-            sonnet,
-            model_id=UNKNOWN,
-            min_tokens=1536,
-            min_tokens_mode="segment",
-            lookback_blocks=3,
-            ttls=("5m", "1h"),
-            tools_cacheable=True,
-        )
+    table.register_like(
+        UNKNOWN,
+        like=SONNET,
+        min_tokens=1536,
+        min_tokens_mode="segment",
+        lookback_blocks=3,
+        ttls=("5m", "1h"),
+        ttl_field=True,
+        tools_cacheable=True,
     )
     emulator = BedrockEmulator(table=table).start()
     kwargs = emulator.connection_kwargs
@@ -90,7 +88,10 @@ def test_recovers_rules_that_differ_from_the_shipped_table(
     assert (spec.min_tokens, spec.min_tokens_mode, spec.lookback_blocks) == (2048, "prefix", 8)
     assert not spec.tools_cacheable and spec.prices == shipped.prices
     # TTLs are measured where botocore can send a ttl; otherwise the table's are kept.
-    assert spec.ttls == (("5m",) if client_sends_ttl else shipped.ttls)
+    if client_sends_ttl:
+        assert spec.ttls == ("5m",) and not spec.ttl_field
+    else:
+        assert (spec.ttls, spec.ttl_field) == (("5m",), False)  # as this botocore sends
     assert "worst case $" in capsys.readouterr().out
 
     # A ~1,500-token system prompt: worth a checkpoint at the shipped 1,024 minimum, not at 2,048.
@@ -108,6 +109,7 @@ def test_works_for_a_model_the_table_does_not_know(
     assert spec.tools_cacheable
     # A botocore that cannot send a ttl cannot measure TTLs: the file then claims only 5m.
     assert spec.ttls == (("5m", "1h") if client_sends_ttl else ("5m",))
+    assert spec.ttl_field == client_sends_ttl
     assert planned(ModelTable.shipped(), UNKNOWN, 2_000) == 0
     assert planned(table, UNKNOWN, 2_000) >= 1
 

@@ -35,7 +35,7 @@ def stale_table() -> ModelTable:
     nova = table.resolve(NOVA).spec
     table.register(replace(nova, rejected_positions=frozenset()))
     sonnet = table.resolve(SONNET_4).spec
-    table.register(replace(sonnet, ttls=("5m", "1h")))
+    table.register(replace(sonnet, ttls=("5m", "1h"), ttl_field=True))
     return table
 
 

@@ -28,5 +28,5 @@ def test_estimate_reproduces_the_worked_example(capsys: pytest.CaptureFixture[st
 def test_estimate_refuses_a_model_without_caching(capsys: pytest.CaptureFixture[str]) -> None:
     args = ["estimate", "--model=meta.llama3-3-70b-instruct-v1:0", "--requests=1"]
     code = main([*args, "--cached-tokens=1", "--uncached-tokens=1", "--output-tokens=1"])
-    assert code == 1
-    assert "does not support prompt caching" in capsys.readouterr().out
+    assert code == 2
+    assert "does not support prompt caching" in capsys.readouterr().err

@@ -409,6 +409,7 @@ def test_public_api_is_pinned() -> None:
         "CacheOutcome",
         "CheckpointOutcome",
         "Clock",
+        "EmulatorTotals",
         "ManualClock",
         "PromptCache",
         "RecordedRequest",

@@ -187,6 +187,8 @@ def test_cache_stats_reach_langsmith(tracing_to: tuple[str, _Sink]) -> None:
     assert sorted(m["cache_read_tokens"] for m in metadata) == sorted(
         r["cache_read_tokens"] for r in reports
     )
+    by_reads = sorted(metadata, key=lambda m: m["cache_read_tokens"])
+    assert [m["miss_cause"] for m in by_reads] == ["first_seen", None]  # the miss explainer
 
 
 def _llm_report(run: dict[str, Any]) -> dict[str, Any]:

@@ -127,6 +127,7 @@ def test_span_of_the_call_gets_cache_tags(
     assert [s.tags["bedrock_cache.cache_read_tokens"] for s in tagged] == [
         (r.usage or {})["cacheReadInputTokens"] for r in bedrock_emulator.requests
     ]
+    assert [s.tags["bedrock_cache.miss_cause"] for s in tagged] == ["first_seen", None]
 
 
 async def test_legacy_callback_handler_counts_each_call_once(

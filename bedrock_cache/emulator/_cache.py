@@ -16,6 +16,8 @@ from .._rules import EntryCheckpoint, check_request, entry_checkpoints, existing
 from ._clock import Clock
 
 TTL_SECONDS: dict[str, float] = {"5m": 300.0, "1h": 3600.0}
+#: Entries held before the first sweep of expired ones; later sweeps at twice the live count.
+SWEEP_AT = 256
 
 Status = Literal["read", "write", "ignored"]
 
@@ -75,12 +77,26 @@ class PromptCache:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._entries: dict[tuple[str, str], _Entry] = {}
+        self._sweep_at = SWEEP_AT
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        """Entries held: the live ones, and expired ones not swept yet."""
+        with self._lock:
+            return len(self._entries)
 
     def clear(self) -> None:
         """Forget every entry (as if the cache had expired everywhere)."""
         with self._lock:
             self._entries.clear()
+
+    def _sweep(self, now: float) -> None:
+        # Expired entries are otherwise dropped only when looked up; amortised O(1) per write.
+        if len(self._entries) <= self._sweep_at:
+            return
+        for key in [k for k, entry in self._entries.items() if entry.expires_at <= now]:
+            del self._entries[key]
+        self._sweep_at = max(SWEEP_AT, 2 * len(self._entries))
 
     def process(self, layout: Layout, spec: ModelSpec) -> CacheOutcome:
         """Apply one request to the cache; raises ``CheckpointRuleError`` where Bedrock rejects."""
@@ -116,6 +132,7 @@ class PromptCache:
                 key = (spec.model_id, layout.blocks[cp.after].fingerprint)
                 self._entries[key] = _Entry(cp.ttl, now + TTL_SECONDS[cp.ttl])
                 outcomes.append(_outcome(cp, "write", "new entry"))
+        self._sweep(now)
         return CacheOutcome(
             total_input=layout.total_tokens,
             cache_read=layout.prefix_tokens(read_upto),

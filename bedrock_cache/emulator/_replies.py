@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from .._layout import without_checkpoints
 from .._tokens import CHARS_PER_TOKEN, canonical_json
+from ._schema import minimal_instance
 
 StopReason = Literal["end_turn", "tool_use", "max_tokens", "stop_sequence"]
 
@@ -67,6 +68,27 @@ def default_reply(request: Mapping[str, Any]) -> Reply:
     )
 
 
+def forced_tool_reply(request: Mapping[str, Any]) -> Reply | None:
+    """The tool call a forced ``toolChoice`` demands, or ``None`` when the model may answer.
+
+    ``{"any": {}}``: "the model must request at least one tool (no text is generated)" -- the
+    first tool; ``{"tool": {"name": n}}``: tool ``n``. Its input is the smallest value that fits
+    the tool's JSON schema.
+    """
+    config = request.get("toolConfig") or {}
+    choice = config.get("toolChoice") or {}
+    specs = [tool["toolSpec"] for tool in config.get("tools") or [] if "toolSpec" in tool]
+    if "tool" in choice:
+        wanted = choice["tool"].get("name")
+        specs = [spec for spec in specs if spec.get("name") == wanted]
+    elif "any" not in choice:
+        return None
+    if not specs:
+        return None
+    schema = (specs[0].get("inputSchema") or {}).get("json")
+    return Reply.tool_use(specs[0]["name"], minimal_instance(schema))
+
+
 def render(reply: Reply, request: Mapping[str, Any]) -> tuple[list[dict[str, Any]], StopReason]:
     """The reply's content blocks for this request: tool ids filled in, text cut at maxTokens."""
     blocks: list[dict[str, Any]] = []
@@ -108,6 +130,12 @@ class SimulatedLatency:
     base_ms: float = 0.0
     per_uncached_token_ms: float = 0.0
     per_output_token_ms: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("base_ms", "per_uncached_token_ms", "per_output_token_ms"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ValueError(f"{name} must be milliseconds, 0 or more; got {value!r}")
 
     def seconds(self, uncached_tokens: int, output_tokens: int) -> float:
         total_ms = (

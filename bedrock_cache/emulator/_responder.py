@@ -1,10 +1,11 @@
-"""Converse and ConverseStream response bodies, shaped as bedrock-runtime sends them."""
+"""Requests and responses of emulated operations; Converse and ConverseStream bodies, shaped as
+bedrock-runtime sends them."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._eventstream import event_frame, exception_frame
@@ -14,10 +15,25 @@ Event = tuple[str, dict[str, Any]]
 
 
 @dataclass(frozen=True)
+class Call:
+    """One HTTP request, matched to its operation."""
+
+    operation: str
+    """botocore's operation name, e.g. ``Converse`` or ``GetInferenceProfile``."""
+    params: Mapping[str, str]
+    """Path parameters, decoded, e.g. ``modelId`` or ``inferenceProfileIdentifier``."""
+    query: str
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class JsonResponse:
-    """A complete JSON body (Converse, CountTokens)."""
+    """A complete JSON body (Converse, CountTokens, the control plane), sent with the
+    operation's success status."""
 
     body: Mapping[str, Any]
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -28,6 +44,8 @@ class StreamResponse:
 
 
 Response = JsonResponse | StreamResponse
+#: Answers one operation; raises ``EmulatedError`` for a Bedrock error.
+Handler = Callable[[Call], Response]
 
 
 def converse_body(

@@ -13,7 +13,8 @@ from . import BedrockEmulator, ManualClock
 def bedrock_emulator() -> Iterator[BedrockEmulator[ManualClock]]:
     """A started local Bedrock emulator on a manual clock, fresh for each test.
 
-    Point code at ``bedrock_emulator.endpoint_url`` or use ``bedrock_emulator.client()``;
+    Point code at ``bedrock_emulator.endpoint_url`` (or ``**bedrock_emulator.connection_kwargs``)
+    or use ``bedrock_emulator.client()`` / ``.control_client()``;
     ``bedrock_emulator.clock.advance(301)`` expires 5-minute cache entries.
     """
     with BedrockEmulator(clock=ManualClock()) as emulator:

@@ -1,0 +1,388 @@
+"""The runtime miss explainer: why a call did not read what an earlier call cached.
+
+Before a call, :meth:`MissExplainer.expect` compares the request with the prefixes of earlier
+requests -- their fingerprints, checkpoint entries and per-block chunk hashes, never their text --
+and notes what the call should read and what changed. After the call, :meth:`Expectation.explain`
+turns the usage Bedrock reported into a :class:`Miss`, or ``None`` when the call read what was
+expected. Memory is bounded (least recently seen prefixes are forgotten first).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from .._layout import Block, Layout
+from .._models import ModelSpec
+from .._planner import TTL_SECONDS
+from .._rules import EntryCheckpoint, Placement, entry_checkpoints
+from .._usage import CacheUsage
+from ._blocks import Signature, block_text, raw_blocks, section_position
+from ._detectors import dynamic_span_near
+
+MissCause = Literal[
+    "first_seen", "prefix_changed", "expired", "below_minimum", "lookback_exceeded", "model_changed"
+]
+#: Known continuations kept per prefix (different conversations after one shared prefix).
+MAX_SUCCESSORS = 4
+EXCERPT_CHARS = 40
+
+
+@dataclass(frozen=True)
+class Miss:
+    """Why one call did not read (all of) its prefix from the cache.
+
+    ``section``/``block`` locate the first block that differs or was not read (``block`` counts
+    within the section; message blocks count across all messages), ``offset`` is the character
+    in that block's text where the change starts, ``idle_seconds`` how long an expired entry
+    went unused. ``excerpt`` is only set when the explainer was asked for excerpts.
+    """
+
+    cause: MissCause
+    message: str
+    section: str | None = None
+    block: int | None = None
+    offset: int | None = None
+    idle_seconds: float | None = None
+    excerpt: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Miss:
+        """The inverse of :meth:`as_dict` (e.g. from a response's ``bedrockCache`` report)."""
+        names = cls.__dataclass_fields__
+        return cls(**{key: value for key, value in data.items() if key in names})
+
+
+@dataclass
+class _Next:
+    """A block seen right after a prefix, and whether a cache entry stood at or beyond it."""
+
+    fingerprint: str
+    signature: Signature
+    cached_beyond: bool
+
+
+@dataclass
+class _Entry:
+    ttl_seconds: float
+    last_used: float
+
+
+@dataclass(frozen=True)
+class _Located:
+    block: Block
+    section_block: int
+    offset: int | None = None
+    excerpt: str | None = None
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What one request should read, judged before it was sent; :meth:`explain` its usage."""
+
+    supports_caching: bool
+    model_id: str
+    below_minimum: str | None = None
+    changed: tuple[_Located, str] | None = None
+    stale: tuple[_Located, float] | None = None
+    out_of_reach: tuple[_Located, int, int] | None = None
+    other_model: str | None = None
+    expects_read: bool = False
+    first: _Located | None = None
+
+    def explain(self, usage: CacheUsage) -> Miss | None:
+        """The call's miss, given the usage Bedrock reported; ``None`` if it read as expected."""
+        if not self.supports_caching:
+            return None
+        if usage.cache_read == 0 and usage.cache_write == 0:
+            if self.below_minimum is None:
+                return None
+            return Miss("below_minimum", self.below_minimum)
+        if self.changed is not None:
+            where, what = self.changed
+            return _miss("prefix_changed", where, what)
+        if self.out_of_reach is not None:
+            where, distance, limit = self.out_of_reach
+            what = (
+                f"the last cache entry is {distance} blocks before the nearest checkpoint, beyond "
+                f"{self.model_id}'s {limit}-block lookback; add a checkpoint closer to it"
+            )
+            return _miss("lookback_exceeded", where, what)
+        if self.stale is not None:
+            return _expired(*self.stale)
+        if usage.cache_read == 0:
+            return self._cold()
+        return None
+
+    def _cold(self) -> Miss:
+        if self.other_model is not None:
+            return Miss(
+                "model_changed",
+                f"this prefix was cached for {self.other_model}, not {self.model_id}: a cache "
+                "entry belongs to one model, so switching models writes the prefix again",
+            )
+        if self.expects_read:
+            return _expired(self.first, None)
+        where = self.first
+        return Miss(
+            "first_seen",
+            "no earlier request shares this prefix; the first call writes it",
+            where.block.section if where else None,
+            where.section_block if where else None,
+        )
+
+
+def _miss(cause: MissCause, where: _Located, what: str) -> Miss:
+    block = where.block
+    at = f"{block.section} block {where.section_block}"
+    if block.section == "messages":
+        at += f" (message {block.message})"
+    if where.offset is not None:
+        at += f", char {where.offset}"
+    section, offset = block.section, where.offset
+    return Miss(cause, f"{at}: {what}", section, where.section_block, offset, None, where.excerpt)
+
+
+def _expired(where: _Located | None, idle: float | None) -> Miss:
+    idle_text = f" after {_duration(idle)} idle" if idle is not None else ""
+    message = (
+        f"the cache entry expired{idle_text}; traffic is sparser than the TTL -- use ttl='1h' "
+        "(static_ttl='1h') where the model supports it, or accept one write per idle period"
+    )
+    return Miss(
+        "expired",
+        message,
+        where.block.section if where else None,
+        where.section_block if where else None,
+        idle_seconds=round(idle, 3) if idle is not None else None,
+    )
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+class MissExplainer:
+    """Remembers the prefixes of earlier requests (as hashes) to explain each call's misses.
+
+    Args:
+        max_prefixes: prefixes remembered at most (oldest forgotten first).
+        excerpts: include a short excerpt of the current request around a change in
+            :attr:`Miss.excerpt` (off by default: no prompt text leaves the call).
+    """
+
+    def __init__(self, max_prefixes: int = 4096, *, excerpts: bool = False) -> None:
+        if max_prefixes < 1:
+            raise ValueError("max_prefixes must be at least 1")
+        self.max_prefixes = max_prefixes
+        self.excerpts = excerpts
+        self._next: OrderedDict[tuple[str, str], list[_Next]] = OrderedDict()
+        self._entries: OrderedDict[str, dict[str, _Entry]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def expect(
+        self,
+        request: Mapping[str, Any],
+        layout: Layout,
+        spec: ModelSpec,
+        places: Sequence[Placement],
+        now: float,
+    ) -> Expectation:
+        """Judge ``request`` (as the user built it) with checkpoints at ``places``, then
+        remember it."""
+        if not spec.supports_caching or not layout.blocks:
+            return Expectation(spec.supports_caching, spec.model_id)
+        entries = entry_checkpoints(layout, spec, places)
+        active = [e for e in entries if e.ignored is None]
+        items = [item for _, item in raw_blocks(request, layout)]
+        with self._lock:
+            expectation = self._judge(request, layout, spec, entries, active, items, now)
+            self._remember(layout, spec, active, items, now)
+        return expectation
+
+    def _judge(
+        self,
+        request: Mapping[str, Any],
+        layout: Layout,
+        spec: ModelSpec,
+        entries: list[EntryCheckpoint],
+        active: list[EntryCheckpoint],
+        items: list[Any],
+        now: float,
+    ) -> Expectation:
+        model = spec.model_id
+        below = _below_minimum(layout, spec, entries)
+        reachable = self._reachable(layout, spec, active, now)
+        deepest_known = self._deepest_entry(layout, model)
+        stale = reach = None
+        if deepest_known is not None and (reachable is None or deepest_known > reachable):
+            entry = self._entries[layout.blocks[deepest_known].fingerprint][model]
+            where = self._locate(layout, deepest_known)
+            if now - entry.last_used >= entry.ttl_seconds:
+                stale = (where, now - entry.last_used)
+            else:
+                after = min((e.after for e in active if e.after >= deepest_known), default=None)
+                if after is not None:
+                    reach = (where, after - deepest_known, spec.lookback_blocks)
+        return Expectation(
+            True,
+            model,
+            below_minimum=below,
+            changed=self._changed(layout, model, items),
+            stale=stale,
+            out_of_reach=reach,
+            other_model=self._other_model(layout, model),
+            expects_read=reachable is not None,
+            first=self._locate(layout, 0),
+        )
+
+    def _locate(
+        self, layout: Layout, index: int, offset: int | None = None, text: str = ""
+    ) -> _Located:
+        block = layout.blocks[index]
+        excerpt = None
+        if self.excerpts and offset is not None and text:
+            excerpt = text[max(0, offset - 10) : offset + EXCERPT_CHARS - 10]
+        return _Located(block, section_position(layout, block), offset, excerpt)
+
+    def _reachable(
+        self, layout: Layout, spec: ModelSpec, active: list[EntryCheckpoint], now: float
+    ) -> int | None:
+        """The deepest live entry a checkpoint of this request reads: at its position or within
+        ``lookback_blocks`` before it (Bedrock's "simplified cache management")."""
+        best: int | None = None
+        for cp in active:
+            for position in range(cp.after, max(cp.after - spec.lookback_blocks, 0) - 1, -1):
+                entry = self._entry(layout, position, spec.model_id)
+                if entry is not None and now - entry.last_used < entry.ttl_seconds:
+                    best = max(best if best is not None else -1, position)
+                    break
+        return best
+
+    def _entry(self, layout: Layout, position: int, model: str) -> _Entry | None:
+        return self._entries.get(layout.blocks[position].fingerprint, {}).get(model)
+
+    def _deepest_entry(self, layout: Layout, model: str) -> int | None:
+        for block in reversed(layout.blocks):
+            if model in self._entries.get(block.fingerprint, {}):
+                return block.index
+        return None
+
+    def _other_model(self, layout: Layout, model: str) -> str | None:
+        for block in reversed(layout.blocks):
+            models = self._entries.get(block.fingerprint)
+            if models:
+                return None if model in models else next(iter(models))
+        return None
+
+    def _changed(self, layout: Layout, model: str, items: list[Any]) -> tuple[_Located, str] | None:
+        """Where this request leaves the closest earlier one inside that one's cached prefix,
+        if the change looks accidental (static sections, or drift of the same content)."""
+        index = 0
+        for block in reversed(layout.blocks):
+            if (model, block.fingerprint) in self._next:
+                index = block.index + 1
+                break
+        else:
+            if (model, "") not in self._next:
+                return None
+        if index >= len(layout.blocks):
+            return None
+        previous = layout.blocks[index - 1].fingerprint if index else ""
+        block, item = layout.blocks[index], items[index]
+        known = self._next.get((model, previous), [])
+        candidates = [n for n in known if n.cached_beyond]
+        if not candidates or any(n.fingerprint == block.fingerprint for n in known):
+            return None
+        text = block_text(item)
+        closest = max(candidates, key=lambda n: _agreeing_chars(n.signature, text))
+        signature = closest.signature
+        if signature.same_shape(item):
+            what = _drift_reason(layout, index, signature, text)
+            return self._locate(layout, index, signature.first_difference(text), text), what
+        start = signature.first_difference(text)
+        if start is None:
+            what = "toolChoice or extended-thinking settings changed (keys every message block)"
+            return self._locate(layout, index, None), what
+        span = dynamic_span_near(text, start, start + signature.chunk)
+        newest = block.message == layout.message_count - 1
+        if block.section == "messages" and (span is None or newest):
+            return None  # another conversation or a new question, not a defect
+        offset = span.start if span is not None else start
+        what = (
+            f"{span.description} changes on every request inside the cached prefix; move it "
+            "after the last checkpoint (e.g. into the user message)"
+            if span is not None
+            else "the content changed inside the cached prefix since the previous request"
+        )
+        return self._locate(layout, index, offset, text), what
+
+    def _remember(
+        self,
+        layout: Layout,
+        spec: ModelSpec,
+        active: list[EntryCheckpoint],
+        items: list[Any],
+        now: float,
+    ) -> None:
+        model = spec.model_id
+        deepest = max((e.after for e in active), default=-1)
+        previous = ""
+        for block, item in zip(layout.blocks, items, strict=True):
+            key = (model, previous)
+            known = self._next.pop(key, [])
+            found = next((n for n in known if n.fingerprint == block.fingerprint), None)
+            if found is None:
+                found = _Next(block.fingerprint, Signature.of(item, block), False)
+                known = [*known[-(MAX_SUCCESSORS - 1) :], found]
+            found.cached_beyond = found.cached_beyond or block.index <= deepest
+            self._next[key] = known
+            previous = block.fingerprint
+        self._next.setdefault((model, previous), [])  # the end of the prefix is known too
+        for cp in active:
+            fingerprint = layout.blocks[cp.after].fingerprint
+            models = self._entries.pop(fingerprint, {})
+            models[model] = _Entry(TTL_SECONDS[cp.ttl], now)
+            self._entries[fingerprint] = models
+        reachable = self._reachable(layout, spec, active, now)
+        if reachable is not None:  # a read resets the entry's TTL
+            entry = self._entry(layout, reachable, model)
+            if entry is not None:
+                entry.last_used = now
+        for store in (self._next, self._entries):
+            while len(store) > self.max_prefixes:
+                store.popitem(last=False)
+
+
+def _agreeing_chars(signature: Signature, text: str) -> float:
+    """How far ``text`` agrees with an earlier block (identical text agrees all the way)."""
+    start = signature.first_difference(text)
+    return float("inf") if start is None else start
+
+
+def _below_minimum(layout: Layout, spec: ModelSpec, entries: list[EntryCheckpoint]) -> str | None:
+    ignored = [e.ignored for e in entries if e.ignored is not None]
+    if entries and len(ignored) == len(entries):
+        return f"nothing cached: {ignored[0]}"
+    if not entries and layout.total_tokens < spec.min_tokens:
+        return (
+            f"the prompt is about {layout.total_tokens:,} tokens, below {spec.model_id}'s "
+            f"minimum of {spec.min_tokens:,} for a cache entry"
+        )
+    return None
+
+
+def _drift_reason(layout: Layout, index: int, signature: Signature, text: str) -> str:
+    if signature.first_difference(text) is None:
+        return "toolChoice or extended-thinking settings changed (keys every message block)"
+    kind = layout.blocks[index].kind
+    if kind != "text":
+        return "the same content was serialized with another key order or spacing"
+    return "whitespace or JSON key order changed; serialize the prefix the same way every time"

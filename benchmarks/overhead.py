@@ -1,0 +1,193 @@
+"""The plugin's overhead: its time as a ratio to the framework's own time for the same call.
+
+The transport is stubbed at botocore's ``before-call`` event, which returns a canned Converse
+response, so no HTTP is timed: what remains is the framework (message conversion, botocore
+parameter validation and serialization, response parsing) and, when instrumented, the plugin
+(planning in ``before-parameter-build``, recording in ``after-call``). Each timed call sends the
+conversation with a new last question, as a chat re-sends its history every turn; plain and
+instrumented calls alternate. Planning alone is timed on requests of 1,000 and 8,000 blocks, first
+sight and next turn. Times are CPU time of the calling thread (``time.thread_time``), so other
+load on the machine does not count.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bedrock_cache import BedrockCache
+from bedrock_cache.emulator import BedrockEmulator
+
+from .calls import filler
+from .workloads._common import SONNET_45, agent_tools
+
+SIZES = (10, 50, 200)
+REPEATS = 25
+WARMUP = 3
+CANNED = {
+    "output": {"message": {"role": "assistant", "content": [{"text": "Canned answer."}]}},
+    "stopReason": "end_turn",
+    "usage": {"inputTokens": 100, "outputTokens": 3, "totalTokens": 103},
+    "metrics": {"latencyMs": 1},
+}
+
+
+def stub_transport(client: Any) -> None:
+    """Answer every Converse call with :data:`CANNED` before any HTTP is sent."""
+    from botocore.awsrequest import AWSResponse
+
+    def canned(**_: Any) -> tuple[Any, dict[str, Any]]:
+        http = AWSResponse("http://127.0.0.1/stub", 200, {}, None)
+        return http, {**CANNED, "ResponseMetadata": {"HTTPStatusCode": 200}}
+
+    client.meta.events.register("before-call.bedrock-runtime.Converse", canned)
+
+
+def _texts(count: int, turn: int) -> list[tuple[str, str]]:
+    """``count`` alternating user/assistant texts; the last (a question) changes per turn."""
+    texts = [
+        ("user" if n % 2 == 0 else "assistant", filler(150, f"overhead-{n}"))
+        for n in range(count - 1)
+    ]
+    return [*texts, ("user", filler(80, f"overhead-question-{turn}"))]
+
+
+def _timed(call: Callable[[], object]) -> float:
+    started = time.thread_time()
+    call()
+    return time.thread_time() - started
+
+
+def _paired_ms(plain: Callable[[int], None], planned: Callable[[int], None]) -> tuple[float, float]:
+    """Median ms of each, timed alternately on the same turns."""
+    for turn in range(WARMUP):
+        plain(-1 - turn)
+        planned(-1 - turn)
+    plain_times, planned_times = [], []
+    for turn in range(REPEATS):
+        plain_times.append(_timed(lambda: plain(turn)))  # noqa: B023
+        planned_times.append(_timed(lambda: planned(turn)))  # noqa: B023
+    return statistics.median(plain_times) * 1000, statistics.median(planned_times) * 1000
+
+
+def _langchain(size: int, instrumented: bool, connection: dict[str, str]) -> Callable[[int], None]:
+    from langchain_aws import ChatBedrockConverse
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+    from langchain_bedrock_cache import with_bedrock_cache
+
+    from .calls import Call
+    from .strategies.langchain import tool_specs
+
+    llm = ChatBedrockConverse(model=SONNET_45, **connection)
+    stub_transport(llm.client)
+    if instrumented:
+        with_bedrock_cache(llm, BedrockCache())
+    bound = llm.bind_tools(tool_specs(Call(0.0, (), (), agent_tools())))
+    system = SystemMessage(filler(2_000, "overhead-system"))
+
+    def call(turn: int) -> None:
+        history = [
+            HumanMessage(text) if role == "user" else AIMessage(text)
+            for role, text in _texts(size, turn)
+        ]
+        bound.invoke([system, *history])
+
+    return call
+
+
+def _llama_index(
+    size: int, instrumented: bool, connection: dict[str, str]
+) -> Callable[[int], None]:
+    from llama_index.core.base.llms.types import ChatMessage
+    from llama_index.core.tools import FunctionTool
+    from llama_index.llms.bedrock_converse import BedrockConverse
+
+    from llama_index_bedrock_cache import with_bedrock_cache
+
+    llm = BedrockConverse(model=SONNET_45, max_retries=1, **connection)
+    stub_transport(llm._client)
+    if instrumented:
+        with_bedrock_cache(llm, BedrockCache())
+
+    def lookup(query: str) -> str:
+        """Look up records."""
+        return query
+
+    tools = [
+        FunctionTool.from_defaults(fn=lookup, name=t.name, description=t.description)
+        for t in agent_tools()
+    ]
+    system = ChatMessage(role="system", content=filler(2_000, "overhead-system"))
+
+    def call(turn: int) -> None:
+        history = [ChatMessage(role=role, content=text) for role, text in _texts(size, turn)]
+        llm.chat_with_tools(tools, chat_history=[system, *history])
+
+    return call
+
+
+FRAMEWORKS: dict[str, Callable[[int, bool, dict[str, str]], Callable[[int], None]]] = {
+    "LangChain ChatBedrockConverse": _langchain,
+    "LlamaIndex BedrockConverse": _llama_index,
+}
+
+
+def framework_overhead() -> list[tuple[str, int, float, float]]:
+    """(framework, messages, framework ms, plugin ms) per size."""
+    rows = []
+    with BedrockEmulator() as emu:  # only for connection settings; no request reaches it
+        connection = emu.connection_kwargs
+        for name, make in FRAMEWORKS.items():
+            for size in SIZES:
+                plain, planned = _paired_ms(
+                    make(size, False, connection), make(size, True, connection)
+                )
+                rows.append((name, size, plain, max(0.0, planned - plain)))
+    return rows
+
+
+def _wide_request(blocks: int, turn: int) -> dict[str, Any]:
+    """A Converse request of ``blocks`` content blocks over messages of 10 blocks each."""
+    messages = []
+    for number in range(blocks // 10):
+        role = "user" if number % 2 == 0 else "assistant"
+        content = [{"text": filler(20, f"wide-{number}-{b}")} for b in range(10)]
+        messages.append({"role": role, "content": content})
+    messages[-1] = {"role": "user", "content": [{"text": f"question {turn}"}] * 10}
+    return {"modelId": SONNET_45, "system": [{"text": filler(2_000, "s")}], "messages": messages}
+
+
+def planning_ms(blocks: int) -> tuple[float, float]:
+    """Median ms of ``BedrockCache.prepare``: first sight of the request, and the next turn's
+    request after the previous one was planned."""
+    first = []
+    for turn in range(5):
+        request = _wide_request(blocks, turn)
+        first.append(_timed(lambda: BedrockCache().prepare(request)))  # noqa: B023
+    cache = BedrockCache()
+    cache.prepare(_wide_request(blocks, -1))
+    following = []
+    for turn in range(5):
+        request = _wide_request(blocks, turn)
+        following.append(_timed(lambda: cache.prepare(request)))  # noqa: B023
+    return statistics.median(first) * 1000, statistics.median(following) * 1000
+
+
+def overhead_report() -> str:
+    """The overhead table as printed by ``make bench``."""
+    lines = [
+        "Overhead: plugin time / framework time for the same call (20 tools, transport stubbed "
+        "at botocore before-call; medians of 25 calls, thread CPU time)",
+        f"  {'framework':<32}{'messages':>9}{'framework ms':>14}{'plugin ms':>11}{'ratio':>8}",
+    ]
+    for name, size, plain, plugin in framework_overhead():
+        lines.append(f"  {name:<32}{size:>9}{plain:>14.2f}{plugin:>11.2f}{plugin / plain:>8.2f}")
+    lines.append("Planning: BedrockCache.prepare on one request (medians of 5)")
+    lines.append(f"  {'blocks':>8}{'first sight ms':>16}{'next turn ms':>14}")
+    for blocks in (1_000, 8_000):
+        first, following = planning_ms(blocks)
+        lines.append(f"  {blocks:>8}{first:>16.2f}{following:>14.2f}")
+    return "\n".join(lines)

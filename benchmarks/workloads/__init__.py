@@ -1,0 +1,44 @@
+"""The benchmark's workloads, one small module each; :data:`WORKLOADS` in report order."""
+
+from __future__ import annotations
+
+from ..calls import Workload
+from . import (
+    agent_tools,
+    doc_qa,
+    few_shot,
+    multi_tenant,
+    nova_long_chat,
+    one_off,
+    rag_chat,
+    sparse,
+    support_chat,
+    timestamp,
+    tool_choice,
+    wide_turns,
+)
+
+WORKLOADS: tuple[Workload, ...] = (
+    support_chat.WORKLOAD,
+    doc_qa.WORKLOAD,
+    rag_chat.WORKLOAD,
+    agent_tools.WORKLOAD,
+    wide_turns.WORKLOAD,
+    few_shot.WORKLOAD,
+    sparse.WORKLOAD,
+    one_off.WORKLOAD,
+    multi_tenant.WORKLOAD,
+    nova_long_chat.WORKLOAD,
+    timestamp.WORKLOAD,
+    tool_choice.WORKLOAD,
+)
+
+
+def workload(name: str) -> Workload:
+    for candidate in WORKLOADS:
+        if candidate.name == name:
+            return candidate
+    raise KeyError(f"no workload {name!r}; choose from {[w.name for w in WORKLOADS]}")
+
+
+__all__ = ["WORKLOADS", "Workload", "workload"]

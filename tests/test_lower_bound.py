@@ -1,0 +1,145 @@
+"""The benchmark's clairvoyant lower bound is a true lower bound under Bedrock's rules.
+
+Invariant: on random small traces, no checkpoint placement -- every subset of positions with
+every TTL, for every request, replayed on the emulator's own cache engine -- costs less than
+``lower_bound``; and where the optimum is obvious, the bound reaches it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bedrock_cache import (
+    CacheUsage,
+    CheckpointRuleError,
+    Layout,
+    cost_of,
+    resolve_model,
+    with_checkpoints,
+)
+from bedrock_cache.emulator import ManualClock, PromptCache
+
+ROOT = str(Path(__file__).resolve().parents[1])
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from benchmarks.bound import Request, lower_bound  # noqa: E402
+
+SONNET_45 = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"  # 1,024 minimum, 5m and 1h
+SONNET_4 = "anthropic.claude-sonnet-4-20250514-v1:0"  # 5m only
+NOVA = "amazon.nova-pro-v1:0"  # exact position, no lookback
+#: Blocks of the traces: a few sizes around the 1,024-token minimum.
+TEXTS = {
+    name: f"{name} " + name * (tokens * 4 - len(name) - 1)
+    for name, tokens in (("A", 1100), ("B", 600), ("C", 1300), ("D", 200), ("E", 900))
+}
+GAPS = (0.0, 120.0, 299.0, 300.0, 900.0, 3599.0, 3600.0)
+
+
+def converse(system: str, blocks: Sequence[str], model: str) -> dict[str, Any]:
+    return {
+        "modelId": model,
+        "system": [{"text": TEXTS[system]}],
+        "messages": [{"role": "user", "content": [{"text": TEXTS[b]} for b in blocks]}],
+    }
+
+
+def placements(layout: Layout, ttls: Sequence[str]) -> list[list[tuple[int, Any]]]:
+    """Every set of checkpoints (after any block, any TTL, at most 4)."""
+    positions = range(len(layout.blocks))
+    result: list[list[tuple[int, Any]]] = []
+    for size in range(min(4, len(layout.blocks)) + 1):
+        for chosen in itertools.combinations(positions, size):
+            for picked in itertools.product(ttls, repeat=size):
+                result.append(
+                    [(p, None if t == "5m" else t) for p, t in zip(chosen, picked, strict=True)]
+                )
+    return result
+
+
+def brute_force(trace: Sequence[tuple[float, dict[str, Any]]]) -> float:
+    """The cheapest total over every combination of placements, on the emulator's cache."""
+    model = resolve_model(trace[0][1]["modelId"])
+    options = []
+    for _, request in trace:
+        layout = Layout.of(request)
+        options.append(
+            [
+                Layout.of(with_checkpoints(request, layout, points))
+                for points in placements(layout, model.spec.ttls)
+            ]
+        )
+    best = float("inf")
+    for combination in itertools.product(*options):
+        clock = ManualClock()
+        cache = PromptCache(clock)
+        total = 0.0
+        for (at, _), layout in zip(trace, combination, strict=True):
+            clock.advance(at - clock.now())
+            try:
+                outcome = cache.process(layout, model.spec)
+            except CheckpointRuleError:
+                break  # Bedrock rejects it: not a placement any strategy can keep
+            by_ttl = dict(outcome.write_by_ttl)
+            usage = CacheUsage(
+                cache_read=outcome.cache_read,
+                cache_write_5m=by_ttl.get("5m", 0),
+                cache_write_1h=by_ttl.get("1h", 0),
+                uncached_input=outcome.uncached_input,
+            )
+            total += cost_of(usage, model).total
+        else:
+            best = min(best, total)
+    return best
+
+
+def bound_of(trace: Sequence[tuple[float, dict[str, Any]]]) -> float:
+    return lower_bound([Request(at, Layout.of(r), resolve_model(r["modelId"])) for at, r in trace])
+
+
+@st.composite
+def traces(draw: st.DrawFn, model: str, requests: int, blocks: int) -> list[tuple[float, Any]]:
+    count = draw(st.integers(2, requests))
+    now = 0.0
+    trace = []
+    for _ in range(count):
+        now += draw(st.sampled_from(GAPS))
+        system = draw(st.sampled_from("AB"))
+        content = draw(st.lists(st.sampled_from("ACDE"), min_size=1, max_size=blocks))
+        trace.append((now, converse(system, content, model)))
+    return trace
+
+
+@settings(max_examples=25, deadline=None)
+@given(traces(SONNET_45, requests=3, blocks=1))
+def test_no_placement_beats_the_bound_with_both_ttls(trace: list[tuple[float, Any]]) -> None:
+    assert bound_of(trace) <= brute_force(trace) + 1e-12
+
+
+@settings(max_examples=25, deadline=None)
+@given(traces(SONNET_4, requests=3, blocks=2))
+def test_no_placement_beats_the_bound_with_five_minutes_only(trace: list[Any]) -> None:
+    assert bound_of(trace) <= brute_force(trace) + 1e-12
+
+
+@settings(max_examples=25, deadline=None)
+@given(traces(NOVA, requests=3, blocks=2))
+def test_no_placement_beats_the_bound_on_nova(trace: list[tuple[float, Any]]) -> None:
+    assert bound_of(trace) <= brute_force(trace) + 1e-12
+
+
+def test_the_bound_is_reached_where_the_optimum_is_plain() -> None:
+    """Repeats within five minutes: write once at 5m, read after; gaps of 20 minutes on a
+    1h model: write once at 1h, read after; a prompt seen once: no caching at all."""
+    dense = [(60.0 * n, converse("A", ["C"], SONNET_45)) for n in range(3)]
+    sparse = [(1200.0 * n, converse("A", ["C"], SONNET_45)) for n in range(3)]
+    once = [(0.0, converse("A", ["C"], SONNET_45)), (10.0, converse("B", ["E"], SONNET_45))]
+    for trace in (dense, sparse, once):
+        assert abs(bound_of(trace) - brute_force(trace)) < 1e-12
