@@ -33,12 +33,12 @@ test: $(STAMP)
 	$(BIN)/mypy
 
 # The suite against the lowest versions pyproject.toml allows (uv's lowest-direct resolution),
-# in two lines: boto3 1.37 and langchain-core 0.3 (no [agents], no [llama-index]: their floors
-# need a newer boto3), then everything, with langchain 1.x.
+# in two lines: langchain-core 0.3 without the [agents] extra (langchain 1.x needs core 1.x),
+# then every extra, with langchain 1.x.
 test-lowest: $(STAMP)
 	rm -rf $(LOWEST) && $(BIN)/uv venv -q --python $(BIN)/python $(LOWEST)
 	$(BIN)/uv pip install -q --python $(LOWEST)/bin/python --resolution lowest-direct \
-		-e '.[langchain,dev]'
+		-e '.[langchain,llama-index,otel,dev]'
 	$(BIN)/uv pip list -q --python $(LOWEST)/bin/python | grep -iE '^(boto|langchain|langgraph |llama-index-(core|llms))'
 	$(LOWEST)/bin/python -m pytest -q -p no:cacheprovider
 	rm -rf $(LOWEST) && $(BIN)/uv venv -q --python $(BIN)/python $(LOWEST)

@@ -7,6 +7,7 @@ The ``bedrock_emulator`` fixture comes from the installed ``pytest11`` entry poi
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,21 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
             _left_out[collection_path.name] = reason
             return True
     return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A notebook that needs what this environment lacks is skipped, saying what it needs."""
+    for item in items:
+        params = getattr(item, "callspec", None)
+        path = params.params.get("path") if params is not None else None
+        if not isinstance(path, Path) or path.suffix != ".ipynb":
+            continue
+        cells = json.loads(path.read_text("utf-8")).get("cells", [])
+        code = "\n".join("".join(c.get("source", [])) for c in cells if c["cell_type"] == "code")
+        for pattern, available, reason in _NEEDS:
+            if not available and pattern.search(code):
+                item.add_marker(pytest.mark.skip(reason=f"needs {reason}"))
+                break
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bedrock_cache import default_table, resolve_model
+from bedrock_cache import default_table
 from bedrock_cache.cli import main
 
 
@@ -17,7 +17,7 @@ def test_json_lists_every_model_with_its_rules_and_prices(
     assert main(["models", "--json"]) == 0
     listed = {entry["id"]: entry for entry in json.loads(capsys.readouterr().out)}
     assert set(listed) == {spec.model_id for spec in default_table().models()}
-    haiku = resolve_model("global.anthropic.claude-haiku-4-5-20251001-v1:0").spec
+    haiku = next(s for s in default_table().models() if "haiku-4-5" in s.model_id)
     entry = listed[haiku.model_id]
     assert entry["min_tokens"] == haiku.min_tokens and entry["ttls"] == list(haiku.ttls)
     assert entry["prices_usd_per_million_tokens"]["cache_read"] == haiku.prices.cache_read
