@@ -3,7 +3,8 @@
 botocore's ``before-parameter-build`` event hands over the final Converse request, exactly what
 Bedrock will see, on every path (sync, async via threads, streaming) of every framework built on
 the client. ``after-call`` hands back the parsed response; for streams the event iterator is
-wrapped so the final ``metadata`` event is counted exactly once.
+wrapped so the final ``metadata`` event is counted exactly once. InvokeModel calls get the same
+treatment on the model's native body (:mod:`bedrock_cache.apis`).
 
 A failure in here never fails the call: it is logged (without prompt text) and the request goes
 out as the user built it.
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._fallback import rejection_of, restore_body
 from ._usage import usage_from_converse, usage_from_stream_event
+from .apis._invoke import INVOKE_OPERATIONS, plan_invoke, tap_invoke_response
 
 if TYPE_CHECKING:  # the session imports this module; this one only names its types
     from ._planner import Plan
@@ -85,10 +87,12 @@ def instrument_client(
     _hooks[client] = _Hook(cache, hints)
     events = client.meta.events
     ref = weakref.ref(client)
-    for operation in OPERATIONS:
+    hooks = [(op, _before, _after) for op in OPERATIONS]
+    hooks += [(op, _before_invoke, _after_invoke) for op in INVOKE_OPERATIONS]
+    for operation, before, after in hooks:
         events.register(
             f"before-parameter-build.bedrock-runtime.{operation}",
-            lambda params, context, ref=ref, **_: _before(ref(), params, context),
+            lambda params, context, ref=ref, before=before, **_: before(ref(), params, context),
             unique_id=f"bedrock-cache-plan-{operation}",
         )
         events.register(
@@ -98,7 +102,7 @@ def instrument_client(
         )
         events.register(
             f"after-call.bedrock-runtime.{operation}",
-            lambda parsed, context, **_: _after(parsed, context),
+            lambda parsed, context, after=after, **_: after(parsed, context),
             unique_id=f"bedrock-cache-record-{operation}",
         )
     from .telemetry._callhooks import hook_client  # telemetry builds on this module
@@ -123,12 +127,18 @@ def active_cache() -> BedrockCache | None:
     return ACTIVE.get()
 
 
-def _before(client: Any, params: dict[str, Any], context: dict[str, Any]) -> None:
+def _planner_for(client: Any, params: Mapping[str, Any]) -> tuple[BedrockCache | None, str | None]:
+    """The cache that plans this call (if any) and the framework's base model hint."""
     hook = _hooks.get(client) if client is not None else None
     cache = active_cache() or (hook.cache if hook is not None else None)
+    hint = hook.base_models.get(str(params.get("modelId"))) if hook is not None else None
+    return cache, hint
+
+
+def _before(client: Any, params: dict[str, Any], context: dict[str, Any]) -> None:
+    cache, hint = _planner_for(client, params)
     if cache is None:
         return
-    hint = hook.base_models.get(str(params.get("modelId"))) if hook is not None else None
     try:
         prepared = cache.prepare(params, base_model_hint=hint)
     except Exception:
@@ -206,3 +216,28 @@ class _StreamTap:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def _before_invoke(client: Any, params: dict[str, Any], context: dict[str, Any]) -> None:
+    """InvokeModel: the same planning on the model's native body (``bedrock_cache.apis``)."""
+    cache, hint = _planner_for(client, params)
+    if cache is None:
+        return
+    original = dict(params)
+    try:
+        prepared = plan_invoke(cache, params, hint)
+    except Exception:
+        logger.exception("bedrock_cache could not plan this request; sending it unchanged")
+        return
+    if prepared is not None:
+        context[CONTEXT_KEY] = _Call(cache, prepared, original)
+
+
+def _after_invoke(parsed: dict[str, Any], context: Mapping[str, Any]) -> None:
+    entry = context.get(CONTEXT_KEY)
+    if not isinstance(entry, _Call):
+        return
+    try:
+        tap_invoke_response(parsed, lambda usage, target: _record(entry, usage, target))
+    except Exception:
+        logger.exception("bedrock_cache could not record this response; the call is unaffected")

@@ -98,9 +98,15 @@ class ModelSpec:
     profile_price_multiplier: float = 1.0
     note: str = ""
     """Why this spec is what it is, e.g. how to register an unknown model."""
-    ttl_field: bool = True
-    """May a cachePoint carry a ``ttl`` key at all? Models without extended TTL reject the
-    key itself, even ``"5m"`` ("Extra inputs are not permitted"), so nothing sends it to them."""
+    ttl_field: bool | None = None
+    """May a cachePoint carry a ``ttl`` key at all? ``None`` (the default): exactly when the
+    model has extended TTL (``"1h"`` in :attr:`ttls`). Models without it reject the key itself,
+    even ``"5m"`` ("Extra inputs are not permitted"), so nothing sends it to them."""
+
+    @property
+    def accepts_ttl_field(self) -> bool:
+        """Whether a cachePoint for this model may carry a ``ttl`` key (see :attr:`ttl_field`)."""
+        return self.ttl_field if self.ttl_field is not None else "1h" in self.ttls
 
     def __post_init__(self) -> None:
         # Lists from TOML or user code become the immutable types the rest of the code expects.
@@ -113,7 +119,7 @@ _TTL_VALUES: tuple[str, ...] = get_args(TTL)
 _POSITIONS: tuple[str, ...] = get_args(Position)
 _MODES: tuple[str, ...] = get_args(MinTokensMode)
 _COUNTS = ("min_tokens", "lookback_blocks", "max_cached_tokens")
-_FLAGS = ("supports_caching", "tools_cacheable", "ttl_field")
+_FLAGS = ("supports_caching", "tools_cacheable")
 
 
 def _validate(spec: ModelSpec) -> None:
@@ -139,8 +145,10 @@ def _validate(spec: ModelSpec) -> None:
         raise _problem("ttls", list(spec.ttls), f"distinct values from {list(_TTL_VALUES)}")
     if spec.supports_caching and not spec.ttls:
         raise _problem("ttls", [], '["5m"] (or ["5m", "1h"]) for a model that caches')
-    if "1h" in spec.ttls and not spec.ttl_field:
-        raise _problem("ttl_field", False, 'true: a "1h" TTL is sent in the ttl field')
+    if spec.ttl_field is not None and not isinstance(spec.ttl_field, bool):
+        raise _problem("ttl_field", spec.ttl_field, "true or false, or leave it out")
+    if "1h" in spec.ttls and spec.ttl_field is False:
+        raise _problem("ttl_field", False, 'true, or leave it out: a "1h" TTL is sent in it')
     unknown = sorted(p for p in spec.rejected_positions if p not in _POSITIONS)
     if unknown:
         raise _problem("rejected_positions", unknown, f"names from {list(_POSITIONS)}")
@@ -308,7 +316,7 @@ def botocore_accepts_ttl() -> bool:
 def sendable(spec: ModelSpec) -> ModelSpec:
     """``spec`` as this process can use it: without a ``ttl`` field (and so without 1h) when
     the installed botocore cannot send one."""
-    if not spec.ttl_field or botocore_accepts_ttl():
+    if not spec.accepts_ttl_field or botocore_accepts_ttl():
         return spec
     ttls = tuple(ttl for ttl in spec.ttls if ttl != "1h")
     return replace(spec, ttl_field=False, ttls=ttls)

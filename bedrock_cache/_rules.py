@@ -117,7 +117,7 @@ def request_problem(layout: Layout, spec: ModelSpec, places: Sequence[Placement]
         return None
     if not spec.supports_caching:
         return UNSUPPORTED_MODEL_MESSAGE
-    if not spec.ttl_field and any(place.sends_ttl for place in places):
+    if not spec.accepts_ttl_field and any(place.sends_ttl for place in places):
         # BEDROCK.md §8: only extended-TTL models accept the key at all.
         return f"{TTL_FIELD_MESSAGE} ({spec.model_id} takes no ttl; leave it out for 5m)"
     if len(places) > spec.max_checkpoints:

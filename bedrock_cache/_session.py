@@ -196,7 +196,9 @@ class BedrockCache:
             self._listeners.append(listener)
 
     def instrument(self, client: Any) -> Any:
-        """Plan every ``converse``/``converse_stream`` call made through this boto3 client.
+        """Plan every ``converse``/``converse_stream`` call made through this boto3 client, and
+        every ``invoke_model``/``invoke_model_with_response_stream`` call with an Anthropic or
+        Nova body.
 
         Returns the client. Calling it again replaces the earlier cache on that client.
         """

@@ -67,14 +67,14 @@ def usage_from_converse(usage: Mapping[str, Any]) -> CacheUsage:
     for detail in usage.get("cacheDetails") or []:
         if detail.get("ttl") in by_ttl:
             by_ttl[detail["ttl"]] += _int(detail, "inputTokens")
-    write_1h = min(by_ttl["1h"], write)
-    return CacheUsage(
-        cache_read=_int(usage, "cacheReadInputTokens"),
-        cache_write_5m=write - write_1h,
-        cache_write_1h=write_1h,
-        uncached_input=_int(usage, "inputTokens"),
-        output=_int(usage, "outputTokens"),
-    )
+    read, uncached = _int(usage, "cacheReadInputTokens"), _int(usage, "inputTokens")
+    return _split_writes(read, write, by_ttl["1h"], uncached, _int(usage, "outputTokens"))
+
+
+def _split_writes(read: int, write: int, write_1h: int, uncached: int, output: int) -> CacheUsage:
+    """Usage whose writes are split by TTL; writes the 1-hour count does not cover are 5m."""
+    write_1h = min(write_1h, write)
+    return CacheUsage(read, write - write_1h, write_1h, uncached, output)
 
 
 def usage_from_stream_event(event: Mapping[str, Any]) -> CacheUsage | None:
@@ -83,6 +83,56 @@ def usage_from_stream_event(event: Mapping[str, Any]) -> CacheUsage | None:
     if not isinstance(metadata, Mapping) or "usage" not in metadata:
         return None
     return usage_from_converse(metadata["usage"])
+
+
+#: The closing metrics of an InvokeModel response stream.
+INVOCATION_METRICS = "amazon-bedrock-invocationMetrics"
+
+
+def usage_from_native(usage: Mapping[str, Any]) -> CacheUsage:
+    """From a ``usage`` object of any shape Bedrock returns: Converse, an Anthropic Messages
+    body (``input_tokens``...) or a Nova InvokeModel body (``cacheReadInputTokenCount``...)."""
+    if "input_tokens" in usage or "cache_creation_input_tokens" in usage:
+        return usage_from_anthropic(usage)
+    if "cacheReadInputTokenCount" in usage or "cacheWriteInputTokenCount" in usage:
+        return usage_from_nova(usage)
+    return usage_from_converse(usage)
+
+
+def usage_from_anthropic(usage: Mapping[str, Any]) -> CacheUsage:
+    """From an Anthropic ``usage`` object (the body's, or a stream's ``message_start`` one).
+
+    ``input_tokens`` is the uncached input; ``cache_creation`` splits the writes by TTL.
+    """
+    details = usage.get("cache_creation")
+    return _split_writes(
+        _int(usage, "cache_read_input_tokens"),
+        _int(usage, "cache_creation_input_tokens"),
+        _int(details, "ephemeral_1h_input_tokens") if isinstance(details, Mapping) else 0,
+        _int(usage, "input_tokens"),
+        _int(usage, "output_tokens"),
+    )
+
+
+def usage_from_nova(usage: Mapping[str, Any]) -> CacheUsage:
+    """From a Nova InvokeModel ``usage`` (or a stream's ``metadata.usage``): ``inputTokens`` is
+    the uncached input; Nova writes 5-minute entries only."""
+    return _invoke_counts(usage, "inputTokens", "outputTokens")
+
+
+def usage_from_invocation_metrics(metrics: Mapping[str, Any]) -> CacheUsage:
+    """From a stream's ``amazon-bedrock-invocationMetrics`` (no split of writes by TTL)."""
+    return _invoke_counts(metrics, "inputTokenCount", "outputTokenCount")
+
+
+def _invoke_counts(counts: Mapping[str, Any], uncached: str, output: str) -> CacheUsage:
+    """InvokeModel's ``cacheRead/WriteInputTokenCount`` with the given input and output keys."""
+    return CacheUsage(
+        cache_read=_int(counts, "cacheReadInputTokenCount"),
+        cache_write_5m=_int(counts, "cacheWriteInputTokenCount"),
+        uncached_input=_int(counts, uncached),
+        output=_int(counts, output),
+    )
 
 
 def usage_from_langchain(usage_metadata: Mapping[str, Any]) -> CacheUsage:
@@ -121,10 +171,12 @@ def usage_from_llama_index(response: Any) -> CacheUsage | None:
     raw = getattr(response, "raw", None)
     if isinstance(raw, Mapping):
         if isinstance(raw.get("usage"), Mapping):
-            return usage_from_converse(raw["usage"])
+            return usage_from_native(raw["usage"])
         from_event = usage_from_stream_event(raw)
         if from_event is not None:
             return from_event
+        if isinstance(raw.get(INVOCATION_METRICS), Mapping):  # an InvokeModel stream's last chunk
+            return usage_from_invocation_metrics(raw[INVOCATION_METRICS])
     extra: Mapping[str, Any] = getattr(response, "additional_kwargs", None) or {}
     if "prompt_tokens" not in extra and "cache_read_input_tokens" not in extra:
         return None

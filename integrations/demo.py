@@ -15,6 +15,7 @@ from integrations.shared import arguments, print_side_by_side, run_once
 APPS = [
     "integrations.boto3_support_bot",
     "integrations.langchain.support_bot",
+    "integrations.langchain.support_bot_invoke",
     "integrations.langchain.doc_qa",
     "integrations.langchain.agent",
     "integrations.llama_index.support_bot",

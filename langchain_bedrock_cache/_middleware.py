@@ -2,7 +2,8 @@
 
 The middleware never edits the agent's messages (so neither the state nor a LangGraph
 checkpoint ever holds a cachePoint). It hooks the model's boto3 client once and runs the model
-call inside ``cache.activate()``; the core plans the final Converse request there.
+call inside ``cache.activate()``; the core plans the final Converse request (or InvokeModel
+body) there.
 """
 
 from __future__ import annotations
@@ -11,16 +12,16 @@ import logging
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from langchain.agents.middleware.types import AgentMiddleware, ModelRequest, ModelResponse
-from langchain_aws import ChatBedrockConverse
 from langchain_core.messages import AIMessage
 
-from bedrock_cache import RESPONSE_KEY, BedrockCache, CacheStats
+from bedrock_cache import RESPONSE_KEY, BedrockCache, CacheStats, CallReport
 from bedrock_cache import instrument_client as _instrument_client
 
-from ._models import base_models_of, bedrock_converse_model, cache_from
+from ._models import BedrockChatModel, base_models_of, bedrock_chat_model, cache_from
 
 if TYPE_CHECKING:  # ExtendedModelResponse (and this alias with it) are new in langchain 1.2
     from langchain.agents.middleware.types import ModelCallResult
@@ -30,6 +31,8 @@ logger = logging.getLogger("bedrock_cache")
 UnsupportedModelBehavior: TypeAlias = Literal["ignore", "warn", "raise"]
 #: Key of the LangSmith run metadata entry that carries a model call's cache report.
 METADATA_KEY = "bedrock_cache"
+#: The reports recorded during the current model call (ChatBedrock's answers cannot carry them).
+_CALL_REPORTS: ContextVar[list[CallReport] | None] = ContextVar("bedrock_cache_calls", default=None)
 
 
 class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
@@ -43,9 +46,10 @@ class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
     Args:
         cache: the :class:`bedrock_cache.BedrockCache` to plan with and count into (one per app
             is fine); a new one if omitted.
-        unsupported_model_behavior: what to do when the agent's model is not a
-            ``ChatBedrockConverse`` or its model does not support prompt caching: ``"ignore"``,
-            ``"warn"`` (and continue uncached) or ``"raise"`` (``ValueError``).
+        unsupported_model_behavior: what to do when the agent's model is neither a
+            ``ChatBedrockConverse`` nor a ``ChatBedrock``, or its model does not support prompt
+            caching: ``"ignore"``, ``"warn"`` (and continue uncached) or ``"raise"``
+            (``ValueError``).
         **policy: :class:`bedrock_cache.CachePolicy` fields (instead of ``cache``), e.g.
             ``static_ttl="1h"``.
     """
@@ -60,6 +64,7 @@ class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
         if unsupported_model_behavior not in ("ignore", "warn", "raise"):
             raise ValueError("unsupported_model_behavior must be 'ignore', 'warn' or 'raise'")
         self.cache = cache_from(cache, policy)
+        self.cache.add_listener(_collect)
         self.unsupported_model_behavior = unsupported_model_behavior
 
     @property
@@ -75,9 +80,9 @@ class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
         model = self._gate(request)
         if model is None:
             return handler(request)
-        with self._planning(model):
+        with self._planning(model) as reports:
             result = handler(request)
-        _annotate_trace(result)
+        _annotate_trace(result, reports)
         return result
 
     async def awrap_model_call(
@@ -88,29 +93,35 @@ class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
         model = self._gate(request)
         if model is None:
             return await handler(request)
-        with self._planning(model):
+        with self._planning(model) as reports:
             result = await handler(request)
-        _annotate_trace(result)
+        _annotate_trace(result, reports)
         return result
 
     @contextmanager
-    def _planning(self, model: ChatBedrockConverse) -> Iterator[None]:
-        """Hook the model's client (idempotent) and plan with this cache inside the block."""
+    def _planning(self, model: BedrockChatModel) -> Iterator[list[CallReport]]:
+        """Hook the model's client (idempotent) and plan with this cache inside the block; the
+        block gets the list of reports recorded meanwhile."""
+        reports: list[CallReport] = []
         try:
             _instrument_client(model.client, None, base_models=base_models_of(model))
         except Exception:
             logger.exception("bedrock_cache could not hook the model's client; calling uncached")
-            yield
+            yield reports
             return
-        with self.cache.activate():
-            yield
+        token = _CALL_REPORTS.set(reports)
+        try:
+            with self.cache.activate():
+                yield reports
+        finally:
+            _CALL_REPORTS.reset(token)
 
-    def _gate(self, request: ModelRequest[Any]) -> ChatBedrockConverse | None:
-        """The one gate: the request's ChatBedrockConverse if its model caches, else ``None``."""
-        model = bedrock_converse_model(request.model)
+    def _gate(self, request: ModelRequest[Any]) -> BedrockChatModel | None:
+        """The one gate: the request's Bedrock chat model if its model caches, else ``None``."""
+        model = bedrock_chat_model(request.model)
         if model is None:
             return self._unsupported(
-                f"BedrockCacheMiddleware supports ChatBedrockConverse only, not "
+                f"BedrockCacheMiddleware supports ChatBedrockConverse and ChatBedrock, not "
                 f"{type(request.model).__name__}; calling it without prompt caching."
             )
         resolved = self.cache.resolve(model.model_id, model.base_model_id)
@@ -119,7 +130,7 @@ class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
             return self._unsupported(f"{reason}; calling it without prompt caching.")
         return model
 
-    def _unsupported(self, message: str) -> ChatBedrockConverse | None:
+    def _unsupported(self, message: str) -> BedrockChatModel | None:
         """Apply ``unsupported_model_behavior``; returns ``None`` (no caching) unless raising."""
         if self.unsupported_model_behavior == "raise":
             raise ValueError(message)
@@ -128,10 +139,21 @@ class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
         return None
 
 
-def _annotate_trace(result: ModelCallResult[Any]) -> None:
-    """Put the call's cache report into the LangSmith metadata of the current span, if any."""
+def _collect(report: CallReport) -> None:
+    reports = _CALL_REPORTS.get()
+    if reports is not None:
+        reports.append(report)
+
+
+def _annotate_trace(result: ModelCallResult[Any], reports: list[CallReport]) -> None:
+    """Put the call's cache report into the LangSmith metadata of the current span, if any,
+    and into the answer's ``response_metadata`` where the model could not (ChatBedrock)."""
     try:
         report = _report_of(result)
+        if report is None and reports:
+            report = reports[-1].as_dict()
+            for message in _messages(result):
+                message.response_metadata[RESPONSE_KEY] = report
         if report is None:
             return
         from langsmith.run_helpers import get_current_run_tree
@@ -143,13 +165,16 @@ def _annotate_trace(result: ModelCallResult[Any]) -> None:
         logger.exception("bedrock_cache could not annotate the trace; the call is unaffected")
 
 
-def _report_of(result: ModelCallResult[Any]) -> dict[str, Any] | None:
+def _messages(result: ModelCallResult[Any]) -> list[AIMessage]:
     # langchain >= 1.2 may wrap the response with a Command (ExtendedModelResponse).
     response: Any = getattr(result, "model_response", result)
     messages = [response] if isinstance(response, AIMessage) else response.result
-    for message in messages:
-        if isinstance(message, AIMessage):
-            report = message.response_metadata.get(RESPONSE_KEY)
-            if isinstance(report, dict):
-                return report
+    return [message for message in messages if isinstance(message, AIMessage)]
+
+
+def _report_of(result: ModelCallResult[Any]) -> dict[str, Any] | None:
+    for message in _messages(result):
+        report = message.response_metadata.get(RESPONSE_KEY)
+        if isinstance(report, dict):
+            return report
     return None

@@ -20,7 +20,7 @@ from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrou
 
 from bedrock_cache import BedrockCache, is_instrumented
 
-from ._models import bedrock_converse_model
+from ._models import bedrock_chat_model
 from ._runnable import with_bedrock_cache
 
 DEFAULT_QA_SYSTEM_PROMPT = (
@@ -81,7 +81,7 @@ def create_cached_qa_chain(
     ``with_bedrock_cache`` or ``BedrockCacheMiddleware``). The answer's
     ``response_metadata["bedrockCache"]`` shows the context read from the cache.
     """
-    model = bedrock_converse_model(llm)
+    model = bedrock_chat_model(llm)
     if cache is not None or (model is not None and not is_instrumented(model.client)):
         with_bedrock_cache(llm, cache)
     context = retriever | RunnableLambda(format_cached_context)

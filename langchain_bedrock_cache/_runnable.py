@@ -1,4 +1,5 @@
-"""LCEL: a ``ChatBedrockConverse`` whose every call is planned by a ``BedrockCache``."""
+"""LCEL: a ``ChatBedrockConverse`` or ``ChatBedrock`` whose every call is planned by a
+``BedrockCache``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any, TypeVar
 
 from bedrock_cache import BedrockCache, instrument_client
 
-from ._models import base_models_of, bedrock_converse_model, cache_from
+from ._models import base_models_of, bedrock_chat_model, cache_from
 
 ModelT = TypeVar("ModelT")
 
@@ -14,11 +15,13 @@ ModelT = TypeVar("ModelT")
 def with_bedrock_cache(llm: ModelT, cache: BedrockCache | None = None, **policy: Any) -> ModelT:
     """Plan Bedrock cache checkpoints for every call of ``llm``; returns ``llm`` itself.
 
-    ``llm`` is a ``ChatBedrockConverse`` or a binding of one (``bind_tools``, ``bind``). Its
-    boto3 client is hooked, so ``invoke``, ``ainvoke``, ``stream``, ``astream``, ``batch``,
-    ``prompt | llm`` and ``llm.bind_tools(...)`` are all planned, and each answer's
-    ``response_metadata["bedrockCache"]`` holds the call's numbers. Models sharing one boto3
-    client share the hook. Calling it again with another cache replaces the earlier one.
+    ``llm`` is a ``ChatBedrockConverse`` or a ``ChatBedrock`` (InvokeModel: Anthropic
+    ``cache_control`` markers), or a binding of one (``bind_tools``, ``bind``). Its boto3
+    client is hooked, so ``invoke``, ``ainvoke``, ``stream``, ``astream``, ``batch``,
+    ``prompt | llm`` and ``llm.bind_tools(...)`` are all planned; for ``ChatBedrockConverse``
+    each answer's ``response_metadata["bedrockCache"]`` holds the call's numbers. Models sharing
+    one boto3 client share the hook. Calling it again with another cache replaces the earlier
+    one.
 
     Args:
         llm: the model (unchanged apart from its client's hooks).
@@ -27,13 +30,13 @@ def with_bedrock_cache(llm: ModelT, cache: BedrockCache | None = None, **policy:
         **policy: :class:`bedrock_cache.CachePolicy` fields instead of ``cache``.
 
     Raises:
-        TypeError: ``llm`` is not a ``ChatBedrockConverse``.
+        TypeError: ``llm`` is neither a ``ChatBedrockConverse`` nor a ``ChatBedrock``.
     """
-    model = bedrock_converse_model(llm)
+    model = bedrock_chat_model(llm)
     if model is None:
         raise TypeError(
-            f"with_bedrock_cache needs a ChatBedrockConverse (or a binding of one), "
-            f"not {type(llm).__name__}"
+            f"with_bedrock_cache needs a ChatBedrockConverse or ChatBedrock (or a binding of "
+            f"one), not {type(llm).__name__}"
         )
     instrument_client(model.client, cache_from(cache, policy), base_models=base_models_of(model))
     return llm

@@ -21,7 +21,8 @@ LLMT = TypeVar("LLMT", bound=Any)
 
 
 def with_bedrock_cache(llm: LLMT, cache: BedrockCache | None = None, **policy: Any) -> LLMT:
-    """Plan and measure every Converse call of an existing ``BedrockConverse``; returns ``llm``.
+    """Plan and measure every call of an existing ``BedrockConverse`` or ``Bedrock``
+    (llama-index-llms-bedrock, InvokeModel with Anthropic or Nova bodies); returns ``llm``.
 
     All paths go through its boto3 client: ``chat``, ``stream_chat``, ``achat``,
     ``astream_chat``, the ``complete`` family, ``chat_with_tools`` and ``predict_and_call``, and
@@ -31,7 +32,7 @@ def with_bedrock_cache(llm: LLMT, cache: BedrockCache | None = None, **policy: A
     """
     client = getattr(llm, "_client", None)
     if client is None or not hasattr(client, "meta"):
-        raise TypeError("with_bedrock_cache expects a llama_index BedrockConverse instance")
+        raise TypeError("with_bedrock_cache expects a llama_index BedrockConverse or Bedrock LLM")
     instrument_client(client, _make_cache(cache, policy), base_models=base_models_of(llm))
     _warn_if_unplanned_async(llm)
     return llm

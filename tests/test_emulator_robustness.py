@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import resource
+import select
 import socket
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -167,7 +167,7 @@ def test_unknown_routes_are_an_aws_error(bedrock_emulator: Emulator) -> None:
 
 
 def test_a_stalled_client_times_out_without_delaying_anyone() -> None:
-    with BedrockEmulator(clock=ManualClock(), read_timeout=0.5) as emu:
+    with BedrockEmulator(clock=ManualClock(), read_timeout=2) as emu:
         port = int(emu.endpoint_url.rsplit(":", 1)[1])
         half_headers = socket.create_connection(("127.0.0.1", port), timeout=10)
         half_headers.sendall(b"POST " + CONVERSE.encode() + b" HTTP/1.1\r\nHost: x\r\n")
@@ -175,15 +175,15 @@ def test_a_stalled_client_times_out_without_delaying_anyone() -> None:
         half_body.sendall(post(CONVERSE, b"", "Content-Length: 50").replace("\n", "\r\n").encode())
         half_body.sendall(b"\r\n{")
 
-        started = time.monotonic()
         client = emu.client()
         for _ in range(5):
             assert client.converse(**hello())["stopReason"] == "end_turn"
-        assert time.monotonic() - started < 0.5, "the stalled connections held nobody up"
+        waiting, _, _ = select.select([half_body, half_headers], [], [], 0)
+        assert waiting == [], "others were served while both stalled requests were still open"
 
         status, headers, answer = _response(half_body)
         assert (status, error_code(headers)) == (408, "RequestTimeoutException")
-        assert "did not arrive within 0.5 s" in answer["message"]
+        assert "did not arrive within 2 s" in answer["message"]
         assert half_headers.recv(1024) == b"", "a request that never finished its headers is closed"
         half_headers.close()
         half_body.close()

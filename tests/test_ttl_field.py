@@ -20,7 +20,7 @@ from typing import Any
 import botocore
 import pytest
 
-from bedrock_cache import BedrockCache, CachePolicy, default_table
+from bedrock_cache import BedrockCache, CachePolicy, ModelTable, default_table
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
 
 Emulator = BedrockEmulator[ManualClock]
@@ -80,8 +80,8 @@ def test_extended_ttl_models_accept_the_key(bedrock_emulator: Emulator) -> None:
 def test_the_table_says_which_models_take_the_key() -> None:
     table = default_table()
     for model in NO_TTL_FIELD:
-        assert table.resolve(model).spec.ttl_field is False, model
-    assert table.resolve(SONNET_45).spec.ttl_field is True
+        assert table.resolve(model).spec.accepts_ttl_field is False, model
+    assert table.resolve(SONNET_45).spec.accepts_ttl_field is True
 
 
 @pytest.mark.parametrize("model", [*NO_TTL_FIELD, SONNET_45])
@@ -131,3 +131,11 @@ def test_without_the_ttl_member_in_botocore_no_ttl_is_sent(tmp_path: Path) -> No
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_the_ttl_field_follows_extended_ttl_unless_stated() -> None:
+    table = ModelTable.shipped()
+    extended = table.register_like("acme.extended-v1:0", like=NO_TTL_FIELD[0], ttls=("5m", "1h"))
+    assert extended.accepts_ttl_field, "a model given 1h takes the key that carries it"
+    stated = table.register_like("acme.strict-v1:0", like=SONNET_45, ttls=("5m",), ttl_field=False)
+    assert not stated.accepts_ttl_field

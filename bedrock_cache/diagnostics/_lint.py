@@ -187,7 +187,7 @@ class _Linter:
     def _ttls(self, req: _Request) -> None:
         spec = req.model.spec
         with_field = [cp for cp in _raw_points(req.request) if "ttl" in cp]
-        if with_field and not spec.ttl_field:
+        if with_field and not spec.accepts_ttl_field:
             self.add(
                 "BC204",
                 req,

@@ -49,7 +49,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "A local Amazon Bedrock (bedrock-runtime Converse, ConverseStream, CountTokens and "
             "the bedrock control plane's inference profiles) with Bedrock's prompt-caching "
             "rules. No AWS call is made. Prints the environment lines that point boto3, "
-            "LangChain and LlamaIndex at it, then one line per request."
+            "LangChain and LlamaIndex at it, then one line per request. It knows the shipped "
+            "model table plus any file named by BEDROCK_CACHE_MODELS."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )

@@ -29,8 +29,8 @@ class Call:
 
 @dataclass(frozen=True)
 class JsonResponse:
-    """A complete JSON body (Converse, CountTokens, the control plane), sent with the
-    operation's success status."""
+    """A complete JSON body (Converse, CountTokens, InvokeModel, the control plane), sent with
+    the operation's success status."""
 
     body: Mapping[str, Any]
     headers: Mapping[str, str] = field(default_factory=dict)
@@ -38,9 +38,10 @@ class JsonResponse:
 
 @dataclass(frozen=True)
 class StreamResponse:
-    """Binary event-stream frames, sent one chunk each (ConverseStream)."""
+    """Binary event-stream frames, sent one chunk each (ConverseStream, InvokeModel streams)."""
 
     frames: tuple[bytes, ...]
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 Response = JsonResponse | StreamResponse

@@ -127,7 +127,7 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(response, JsonResponse):
             self._send_json(matched.route.status, response.body, response.headers)
         else:
-            self._send_stream(response.frames)
+            self._send_stream(response.frames, response.headers)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _answer
 
@@ -212,11 +212,13 @@ class _Handler(BaseHTTPRequestHandler):
         error_type = {"x-amzn-ErrorType": f"{exc.code}:{ERROR_NAMESPACE}"}
         self._send_json(exc.status, {"message": exc.message}, error_type)
 
-    def _send_stream(self, frames: tuple[bytes, ...]) -> None:
+    def _send_stream(self, frames: tuple[bytes, ...], headers: Mapping[str, str]) -> None:
         self.send_response(200)
         self.send_header("Content-Type", EVENTSTREAM)
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.end_headers()
         try:
             for frame in frames:

@@ -25,6 +25,7 @@ from ._cache import CacheOutcome, PromptCache
 from ._clock import Clock
 from ._control import InferenceProfiles
 from ._errors import ERROR_STATUS, STREAM_EXCEPTIONS, EmulatedError, validation
+from ._invoke import InvokeAnswer, read_invoke
 from ._replies import Reply, SimulatedLatency, default_reply, forced_tool_reply, render
 from ._responder import (
     Call,
@@ -145,6 +146,8 @@ class EmulatedBedrock:
             "Converse": self._converse,
             "ConverseStream": self._converse,
             "CountTokens": self._count_tokens,
+            "InvokeModel": self._invoke,
+            "InvokeModelWithResponseStream": self._invoke,
             **self.profiles.handlers(),
         }
 
@@ -303,6 +306,42 @@ class EmulatedBedrock:
         cut = min(fault.after_events, len(events))
         self._record(_failed(record, fault))
         return StreamResponse(stream_frames(events, (cut, fault.code, fault.message)))
+
+    def _invoke(self, call: Call) -> Response:
+        """InvokeModel*: the native body through the same cache, answered in its own shape."""
+        operation = call.operation
+        request = {**json_body(call.body), "modelId": call.params["modelId"]}
+        spec = self.spec_of(request["modelId"])
+        native = read_invoke(request, spec)
+        answer = self._answer(native.converse, spec)
+        output_tokens = int(answer.usage["outputTokens"])
+        reply = InvokeAnswer(
+            native,
+            spec,
+            answer.blocks,
+            answer.stop_reason,
+            answer.outcome,
+            output_tokens,
+            answer.latency_ms,
+        )
+        record = RecordedRequest(
+            operation,
+            str(request["modelId"]),
+            request,
+            outcome=answer.outcome,
+            usage=reply.usage(),
+            output=tuple(answer.blocks),
+            stop_reason=answer.stop_reason,
+        )
+        if operation == "InvokeModel":
+            self._record(record)
+            return reply.response()
+        fault = self._take(self._state.stream_faults, operation)
+        if fault is None:
+            self._record(record)
+            return reply.stream()
+        self._record(_failed(record, fault))
+        return reply.stream((fault.after_events, fault.code, fault.message))
 
     def _answer(self, request: dict[str, Any], spec: ModelSpec) -> _Answer:
         started = time.monotonic()

@@ -13,6 +13,7 @@ from typing import Any
 
 from langchain.agents import create_agent
 from langchain_aws import ChatBedrockConverse
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
@@ -30,17 +31,21 @@ NAME = "LangChain support bot"
 
 def run(connection_kwargs: dict[str, Any], *, caching: bool, model: str = DEFAULT_MODEL) -> AppRun:
     """Ask the ten support questions in one conversation; return every call's report."""
-    result = AppRun(NAME, caching)
-    cache = result.cache
     llm = ChatBedrockConverse(model=model, max_tokens=400, **connection_kwargs)
+    return converse(llm, AppRun(NAME, caching))
+
+
+def converse(llm: BaseChatModel, result: AppRun) -> AppRun:
+    """The ten support questions as one agent conversation through ``llm``, planned by
+    ``result.cache``; returns ``result``."""
     agent = create_agent(
         llm,
         tools=[],
         system_prompt=support_system_prompt(),
-        middleware=[BedrockCacheMiddleware(cache)],
+        middleware=[BedrockCacheMiddleware(result.cache)],
         checkpointer=InMemorySaver(),
     )
-    config: Any = {"configurable": {"thread_id": f"support-{caching}"}}
+    config: Any = {"configurable": {"thread_id": f"support-{result.caching}"}}
     for question in SUPPORT_QUESTIONS:
         agent.invoke({"messages": [HumanMessage(question)]}, config)
     return result
