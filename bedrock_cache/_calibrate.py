@@ -295,9 +295,10 @@ def override_toml(
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     untested = result.ttl_field_accepted is None and known is not None
     ttls = known.ttls if untested and known is not None else result.ttls
-    ttl_field = (
-        known.ttl_field if untested and known is not None else bool(result.ttl_field_accepted)
-    )
+    if untested and known is not None:  # the table's word; unset means "what 1h needs"
+        ttl_field = known.ttl_field if known.ttl_field is not None else "1h" in known.ttls
+    else:
+        ttl_field = bool(result.ttl_field_accepted)
     lines = [
         f"# bedrock-cache calibrate: {base} measured on {where}, {when},",
         f"# {len(result.probes)} probes, about ${result.cost(prices):.4f}.",
