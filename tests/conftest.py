@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,15 @@ def _importable(module: str) -> bool:
         return importlib.util.find_spec(module) is not None
     except ModuleNotFoundError:
         return False
+
+
+def _at_least(distribution: str, floor: tuple[int, ...]) -> bool:
+    try:
+        installed = version(distribution)
+    except PackageNotFoundError:
+        return False
+    parts = tuple(int(p) for p in re.findall(r"\d+", installed)[: len(floor)])
+    return parts >= floor
 
 
 def _bedrock_runtime_model() -> Any:
@@ -58,6 +68,11 @@ _NEEDS: list[tuple[re.Pattern[str], bool, str]] = [
         re.compile(r"^(from|import) (llama_index|integrations\.llama_index)", re.MULTILINE),
         _importable("llama_index.llms.bedrock_converse"),
         "the [llama-index] extra",
+    ),
+    (
+        re.compile(r"\bChatBedrock\b"),
+        _at_least("langchain-aws", (1, 9, 1)),
+        "langchain-aws >= 1.9.1: the ChatBedrock (InvokeModel) usage these tests pin",
     ),
     (
         re.compile(r"from benchmarks"),
