@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
 from ._auto import instrument_all, uninstrument_all
+from ._breaker import CircuitBreaker
 from ._estimate import (
     ObservedTraffic,
     ProvisionedThroughput,
@@ -33,10 +34,12 @@ from ._models import (
 )
 from ._planner import CachePolicy, Plan, PlannedCheckpoint, plan_checkpoints
 from ._pricing import Cost, Workload, cost_of, estimate
+from ._redis_store import RedisStore
 from ._resolve import ModelResolver
 from ._reuse import ReuseTracker, Sighting
 from ._rules import CheckpointRuleError, check_request, entry_checkpoints
 from ._session import BedrockCache, CallReport, PreparedRequest, active_cache, record_call
+from ._store import InProcessStore, Observation, ReuseStore
 from ._tokens import CountTokensEstimator, DefaultEstimator, TokenEstimator, block_tokens
 from ._usage import (
     CacheStats,
@@ -68,10 +71,12 @@ __all__ = [
     "CacheUsage",
     "CallReport",
     "CheckpointRuleError",
+    "CircuitBreaker",
     "Cost",
     "CountTokensEstimator",
     "DefaultEstimator",
     "Finding",
+    "InProcessStore",
     "Layout",
     "Miss",
     "MissExplainer",
@@ -80,13 +85,16 @@ __all__ = [
     "ModelSpec",
     "ModelSpecError",
     "ModelTable",
+    "Observation",
     "ObservedTraffic",
     "Plan",
     "PlannedCheckpoint",
     "PreparedRequest",
     "Prices",
     "ProvisionedThroughput",
+    "RedisStore",
     "ResolvedModel",
+    "ReuseStore",
     "ReuseTracker",
     "SavingsEstimate",
     "Sighting",

@@ -11,8 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from ._models import TTL, ModelSpec, ResolvedModel
-from ._planner import TTL_SECONDS
+from ._models import TTL, TTL_SECONDS, ModelSpec, ResolvedModel
 from ._pricing import Cost, Workload, cost_of, estimate
 from ._usage import CacheUsage
 

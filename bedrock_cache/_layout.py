@@ -65,6 +65,8 @@ class Layout:
     model_id: str
     blocks: tuple[Block, ...]
     checkpoints: tuple[ExistingCheckpoint, ...]
+    message_starts: tuple[int, ...] = ()
+    """Index of each message's first block (the next block's index for an empty message)."""
 
     @property
     def total_tokens(self) -> int:
@@ -76,20 +78,59 @@ class Layout:
 
     def section_end(self, section: Section) -> int | None:
         """Index of the last block of a section, if it has any."""
-        ends = [b.index for b in self.blocks if b.section == section]
-        return ends[-1] if ends else None
+        if section == "messages":
+            return len(self.blocks) - 1 if self.message_count else None
+        end = (self.message_starts[0] if self.message_starts else len(self.blocks)) - 1
+        if section == "system":
+            return end if end >= 0 and self.blocks[end].section == "system" else None
+        while end >= 0 and self.blocks[end].section != "tools":
+            end -= 1
+        return end if end >= 0 else None
+
+    def message_range(self, message: int) -> range:
+        """Indices of the blocks of message ``message``."""
+        starts = self.message_starts
+        stop = starts[message + 1] if message + 1 < len(starts) else len(self.blocks)
+        return range(starts[message], stop)
 
     def message_blocks(self, message: int) -> list[Block]:
-        return [b for b in self.blocks if b.section == "messages" and b.message == message]
+        return [self.blocks[i] for i in self.message_range(message)]
 
     @property
     def message_count(self) -> int:
-        return max((b.message for b in self.blocks), default=-1) + 1
+        return len(self.message_starts)
 
     @classmethod
-    def of(cls, request: Mapping[str, Any], estimator: TokenEstimator | None = None) -> Layout:
-        """Read a Converse request (the keyword arguments of ``client.converse``)."""
-        return _LayoutBuilder(request, estimator or DefaultEstimator()).build()
+    def of(
+        cls,
+        request: Mapping[str, Any],
+        estimator: TokenEstimator | None = None,
+        memo: LayoutMemo | None = None,
+    ) -> Layout:
+        """Read a Converse request (the keyword arguments of ``client.converse``).
+
+        With a ``memo`` (one per estimator), blocks already read in an earlier request with the
+        same prefix are reused instead of being measured and hashed again.
+        """
+        return _LayoutBuilder(request, estimator or DefaultEstimator(), memo).build()
+
+
+_ReadList = tuple[tuple[Block, ...], tuple[ExistingCheckpoint, ...]]
+
+
+class LayoutMemo:
+    """Lists read before (tools, system, each message), by prefix fingerprint, position and
+    content: each message is measured and hashed once across a conversation's turns. Bounded
+    (cleared when full); safe to share between threads."""
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self.max_entries = max_entries
+        self.lists: dict[tuple[Any, ...], _ReadList] = {}
+
+    def remember(self, key: tuple[Any, ...], found: _ReadList) -> None:
+        if len(self.lists) >= self.max_entries:
+            self.lists = {}
+        self.lists[key] = found
 
 
 def block_kind(block: Mapping[str, Any]) -> str:
@@ -103,9 +144,12 @@ def _ttl(block: Mapping[str, Any]) -> TTL | None:
 
 
 class _LayoutBuilder:
-    def __init__(self, request: Mapping[str, Any], estimator: TokenEstimator) -> None:
+    def __init__(
+        self, request: Mapping[str, Any], estimator: TokenEstimator, memo: LayoutMemo | None
+    ) -> None:
         self.request = request
         self.estimator = estimator
+        self.memo = memo
         self.blocks: list[Block] = []
         self.checkpoints: list[ExistingCheckpoint] = []
         self.cumulative = 0
@@ -124,12 +168,37 @@ class _LayoutBuilder:
         self._add_list("tools", -1, "tool", tool_config.get("tools") or [])
         self._add_list("system", -1, "system", self.request.get("system") or [])
         self.fingerprint = _digest(self.fingerprint + "|messages|" + self._message_scope())
+        starts: list[int] = []
         for number, message in enumerate(self.request.get("messages") or []):
+            starts.append(len(self.blocks))
             self._add_list("messages", number, message.get("role", "user"), message["content"])
         model_id = str(self.request.get("modelId", ""))
-        return Layout(model_id, tuple(self.blocks), tuple(self.checkpoints))
+        return Layout(model_id, tuple(self.blocks), tuple(self.checkpoints), tuple(starts))
 
     def _add_list(
+        self, section: Section, message: int, role: str, items: Sequence[Mapping[str, Any]]
+    ) -> None:
+        memo = self.memo
+        if memo is None:
+            self._read_list(section, message, role, items)
+            return
+        # One lookup per list: the same prefix and the same content give the same blocks.
+        key = (self.fingerprint, section, message, role, *map(_content_key, items))
+        found = memo.lists.get(key)
+        if found is None:
+            start, marks = len(self.blocks), len(self.checkpoints)
+            self._read_list(section, message, role, items)
+            found = (tuple(self.blocks[start:]), tuple(self.checkpoints[marks:]))
+            memo.remember(key, found)
+            return
+        blocks, checkpoints = found
+        if blocks:
+            self.blocks.extend(blocks)
+            self.cumulative = blocks[-1].cumulative
+            self.fingerprint = blocks[-1].fingerprint
+        self.checkpoints.extend(checkpoints)
+
+    def _read_list(
         self, section: Section, message: int, role: str, items: Sequence[Mapping[str, Any]]
     ) -> None:
         first = True
@@ -140,10 +209,13 @@ class _LayoutBuilder:
                     ExistingCheckpoint(after, section, message, slot, _ttl(item), first)
                 )
                 continue
-            self._add_block(section, message, slot, role, item, first)
+            block = self._read_block(section, message, slot, role, item, first)
+            self.blocks.append(block)
+            self.cumulative = block.cumulative
+            self.fingerprint = block.fingerprint
             first = False
 
-    def _add_block(
+    def _read_block(
         self,
         section: Section,
         message: int,
@@ -151,28 +223,34 @@ class _LayoutBuilder:
         role: str,
         item: Mapping[str, Any],
         first: bool,
-    ) -> None:
+    ) -> Block:
         tokens = self.estimator.block_tokens(item)
-        self.cumulative += tokens
         marker = f"{section}|{message}|{role}|{int(first)}|"
-        self.fingerprint = _digest(self.fingerprint + marker + canonical_json(item))
         kind = block_kind(item)
         doc_format = str(item["document"].get("format", "")) if kind == "document" else ""
-        self.blocks.append(
-            Block(
-                index=len(self.blocks),
-                section=section,
-                message=message,
-                slot=slot,
-                kind=kind,
-                role=role,
-                tokens=tokens,
-                cumulative=self.cumulative,
-                fingerprint=self.fingerprint,
-                first_in_message=first,
-                document_format=doc_format,
-            )
+        return Block(
+            index=len(self.blocks),
+            section=section,
+            message=message,
+            slot=slot,
+            kind=kind,
+            role=role,
+            tokens=tokens,
+            cumulative=self.cumulative + tokens,
+            fingerprint=_digest(self.fingerprint + marker + canonical_json(item)),
+            first_in_message=first,
+            document_format=doc_format,
         )
+
+
+def _content_key(item: Mapping[str, Any]) -> str:
+    """What identifies a block's content for the memo: its text (a str caches its hash); a tool
+    schema's repr (plain JSON data, cheaper than serializing it); else its canonical JSON (which
+    reduces bytes to a digest)."""
+    text = item.get("text")
+    if len(item) == 1 and isinstance(text, str):
+        return text
+    return repr(item) if "toolSpec" in item else canonical_json(item)
 
 
 def _digest(text: str) -> str:
@@ -190,27 +268,51 @@ def cache_point(ttl: TTL | None = None) -> dict[str, Any]:
 def with_checkpoints(
     request: Mapping[str, Any], layout: Layout, points: Sequence[tuple[int, TTL | None]]
 ) -> dict[str, Any]:
-    """A deep copy of ``request`` with a cachePoint after each given block.
+    """A copy of ``request`` with a cachePoint after each given block.
 
-    ``points`` are ``(block index, ttl)`` pairs. The input is untouched, and later edits to the
-    result never reach the caller's objects (blobs are immutable bytes and are shared).
+    ``points`` are ``(block index, ttl)`` pairs. The input is untouched: only the lists that get
+    a cachePoint (and the dicts holding them) are copied; every block is shared with the input.
     """
-    result = copy.deepcopy(dict(request))
+    result = dict(request)
+    if any(layout.blocks[after].section == "messages" for after, _ in points):
+        result["messages"] = list(result["messages"])
+    copied: dict[tuple[Section, int], list[dict[str, Any]]] = {}
     for after, ttl in sorted(points, key=lambda p: p[0], reverse=True):
         block = layout.blocks[after]
-        target = _container(result, block)
+        target = copied.get((block.section, block.message))
+        if target is None:
+            target = copied[(block.section, block.message)] = _copied_list(result, block)
         target.insert(block.slot + 1, cache_point(ttl))
     return result
 
 
-def _container(request: dict[str, Any], block: Block) -> list[dict[str, Any]]:
+def _copied_list(request: dict[str, Any], block: Block) -> list[dict[str, Any]]:
+    """Replace the list holding ``block`` (and the containers on its path) by copies."""
     if block.section == "tools":
-        tools: list[dict[str, Any]] = request["toolConfig"]["tools"]
+        config = request["toolConfig"] = dict(request["toolConfig"])
+        tools: list[dict[str, Any]] = list(config["tools"])
+        config["tools"] = tools
         return tools
     if block.section == "system":
-        system: list[dict[str, Any]] = request["system"]
+        system: list[dict[str, Any]] = list(request["system"])
+        request["system"] = system
         return system
-    content: list[dict[str, Any]] = request["messages"][block.message]["content"]
+    messages = request["messages"]
+    message = messages[block.message] = dict(messages[block.message])
+    content: list[dict[str, Any]] = list(message["content"])
+    message["content"] = content
+    return content
+
+
+def _container(request: Mapping[str, Any], block: Block) -> Sequence[Mapping[str, Any]]:
+    """The request's own list holding ``block`` (tools, system, or a message's content)."""
+    if block.section == "tools":
+        tools: Sequence[Mapping[str, Any]] = request["toolConfig"]["tools"]
+        return tools
+    if block.section == "system":
+        system: Sequence[Mapping[str, Any]] = request["system"]
+        return system
+    content: Sequence[Mapping[str, Any]] = request["messages"][block.message]["content"]
     return content
 
 

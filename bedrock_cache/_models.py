@@ -18,9 +18,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal, get_args
 
 TTL = Literal["5m", "1h"]
+#: How long a cache entry lives after its last write or read ("reset by every hit").
+TTL_SECONDS: Mapping[TTL, float] = MappingProxyType({"5m": 300.0, "1h": 3600.0})
 MinTokensMode = Literal["segment", "prefix"]
 Position = Literal[
     "message_start", "after_reasoning", "after_document", "after_video", "next_to_tool_result"
@@ -36,6 +39,11 @@ _FOUNDATION_ARN = re.compile(
     r"^arn:aws[\w-]*:bedrock:[\w-]*:\d*:(foundation-model|inference-profile)/(.+)$"
 )
 _APP_PROFILE_ARN = re.compile(r"^arn:aws[\w-]*:bedrock:[\w-]+:\d+:application-inference-profile/")
+
+
+def entry_alive(touched_at: float, ttl: TTL, now: float) -> bool:
+    """Whether an entry last written or read at ``touched_at`` with ``ttl`` is live at ``now``."""
+    return now - touched_at < TTL_SECONDS[ttl]
 
 
 class ModelSpecError(ValueError):

@@ -1,29 +1,50 @@
 """The checkpoint planner: where cachePoints go in one Converse request, and why.
 
-A pure function of (layout, model spec, policy, reuse history, time). Candidates are the stability
-boundaries of the request -- after the tool schemas, after the system prompt, after a shared
-document, the moving end of the conversation, and a bridge to the last known cache entry -- taken
-in order of value while every placed checkpoint still creates an entry Bedrock accepts.
+A pure function of (layout, model spec, policy, observations, time), in four steps:
+
+1. **Boundaries** -- where a checkpoint may stand and what it would close: the tool schemas,
+   each system block, message ends (the recent ones, and a sparse sample further back), the
+   blocks of the last message (shared context before a question), and the end of the request.
+2. **Read point** -- the deepest boundary holding a live entry we placed: reading it is free, so
+   a checkpoint reaches it (by lookback, or a bridge exactly there).
+3. **Valuation** -- each deeper boundary's expected reads within each TTL, from how often that
+   prefix (or, when new, others of its kind under the same parent) recurred.
+4. **Allocation** -- the checkpoints and TTLs maximising the expected saving, by dynamic
+   programming over the boundaries: a segment is written once at its checkpoint's TTL and read
+   as often as that checkpoint's prefix recurs. Within the model's limit (user-placed ones
+   count), the minimum-token rule, the token cap and the TTL order (1h before 5m); nothing that
+   will not pay is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from ._layout import Block, Layout, Section
 from ._models import TTL, ModelSpec
-from ._reuse import ReuseTracker, Sighting
-from ._rules import Placement, entry_checkpoints, existing_placements, position_problem
+from ._rules import Placement, entry_checkpoints, existing_placements, position_problem, reaches
 from ._rules import request_problem as _request_problem
+from ._store import Observation
+from ._valuation import TokenPrices, expected_reads, member_added, member_recurred, recurrence
 
-Role = Literal["tools", "system", "system_head", "document", "bridge", "conversation"]
-TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
-#: Checkpoints on content that changes rarely: these may take the longer TTL.
-STATIC_ROLES = frozenset({"tools", "system", "system_head", "document"})
-#: Block kinds that make up shared context (documents) ahead of a question.
+Role = Literal["tools", "system", "system_head", "document", "shared", "bridge", "conversation"]
+Kind = Literal["tools", "system", "message", "context", "tail"]
+#: Message ends looked at behind the last message; older ones are sampled at doubling distances.
+RECENT_MESSAGES = 8
+#: Blocks of the last message looked at (shared context before the question).
+LAST_MESSAGE_BLOCKS = 8
+#: Block kinds that make up shared context ahead of a question (tool results do not).
 CONTEXT_KINDS = frozenset({"text", "document", "image"})
+#: Recurrence assumed for tools and system under ``static_ttl="1h"`` (three expected reads).
+ASSERTED_RECURRENCE = 0.75
+#: Expected-saving tie-break: a checkpoint must earn this many tokens' worth to be spent...
+CHECKPOINT_COST = 1.0
+#: ...except after the tool schemas or a system block, where a spare checkpoint costs nothing
+#: (the same tokens are written either way) and keeps that entry readable if what follows
+#: starts to change.
+STATIC_CHECKPOINT_BONUS = 0.5
 
 
 @dataclass(frozen=True)
@@ -31,25 +52,39 @@ class CachePolicy:
     """How the planner may use a request's checkpoints. Every field has a safe default."""
 
     cache_tools: bool = True
-    """Checkpoint after the tool schemas when that pays."""
+    """May checkpoint after the tool schemas."""
     cache_system: bool = True
+    """May checkpoint after system prompt blocks."""
     cache_documents: bool = True
-    """Checkpoint between shared context and the question in the last user message."""
+    """May checkpoint between shared context and the question in the last message."""
     cache_conversation: bool = True
-    """Advance a checkpoint at the end of the conversation every turn."""
-    static_ttl: Literal["5m", "1h", "auto"] = "5m"
-    """TTL of the tools/system/document checkpoints where the model supports 1h. ``auto`` picks
-    1h for prefixes seen recurring at gaps longer than five minutes."""
+    """May checkpoint message ends: the moving end of a conversation, shared examples."""
+    static_ttl: Literal["5m", "1h", "auto"] = "auto"
+    """TTLs where the model offers 1h. ``auto`` picks each checkpoint's TTL from the observed
+    gaps; ``5m`` never uses 1h; ``1h`` gives the tools and system checkpoints 1h, trusting
+    that they recur within the hour."""
     skip_one_off_writes: bool = False
-    """Do not write a prefix the reuse history has never seen (it may never be read)."""
+    """Never write a prefix before it has itself been seen (no learning from similar ones)."""
     max_checkpoints: int | None = None
     """Use fewer checkpoints than the model allows (user-placed ones count too)."""
 
     def __post_init__(self) -> None:
+        for name in ("cache_tools", "cache_system", "cache_documents", "cache_conversation"):
+            _require_bool(name, getattr(self, name))
+        _require_bool("skip_one_off_writes", self.skip_one_off_writes)
         if self.static_ttl not in ("5m", "1h", "auto"):
             raise ValueError(f"static_ttl must be '5m', '1h' or 'auto', not {self.static_ttl!r}")
-        if self.max_checkpoints is not None and self.max_checkpoints < 0:
-            raise ValueError("max_checkpoints must be 0 or more (None: the model's maximum)")
+        limit = self.max_checkpoints
+        if limit is not None and (type(limit) is not int or limit < 0):
+            raise ValueError(
+                f"max_checkpoints must be an int of 0 or more (None: the model's maximum), "
+                f"not {limit!r}"
+            )
+
+
+def _require_bool(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise TypeError(f"CachePolicy.{name} must be True or False, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -93,132 +128,117 @@ class Plan:
 
 
 @dataclass(frozen=True)
-class _Candidate:
+class Boundary:
+    """A place a checkpoint may stand, with the store keys of its prefix and of its group."""
+
     block: Block
-    role: Role
-    rank: float
-    reason: str
+    kind: Kind
+    key: str
+    """Store key of the prefix through ``block`` (model and fingerprint)."""
+    groups: tuple[str, ...]
+    """Store keys of its groups, narrowest first: boundaries of this kind under the same static
+    prefix, then under the same model (for when that prefix is new itself)."""
 
 
-def plan_checkpoints(
-    layout: Layout,
-    spec: ModelSpec,
-    policy: CachePolicy | None = None,
-    history: ReuseTracker | None = None,
-    now: float = 0.0,
-) -> Plan:
-    """Plan the checkpoints of one request; never mutates its inputs."""
+@dataclass(frozen=True)
+class PlanContext:
+    """What every step of one planning pass needs, threaded as one value."""
+
+    layout: Layout
+    spec: ModelSpec
+    policy: CachePolicy
+    prices: TokenPrices
+    observations: Mapping[str, Observation]
+    now: float
+    ttls: tuple[TTL, ...]
+    """TTLs the planner may choose from, longest first."""
+
+
+@dataclass(frozen=True)
+class _Option:
+    boundary: Boundary
+    ttl: TTL
+    reads: float
+    value: float
+    """Net saving per token of the segment this checkpoint closes."""
+
+
+def boundaries(
+    layout: Layout, spec: ModelSpec, policy: CachePolicy | None = None
+) -> list[Boundary]:
+    """The boundaries of a request the planner considers, in prefix order (what to look up)."""
     policy = policy or CachePolicy()
-    manual = existing_placements(layout)
-    budget = spec.max_checkpoints
-    if policy.max_checkpoints is not None:
-        budget = min(budget, policy.max_checkpoints)
     if not spec.supports_caching or not layout.blocks:
-        why = spec.note or f"{spec.model_id} does not support prompt caching"
-        return Plan(spec.model_id, (), len(manual), (why,) if not spec.supports_caching else ())
-    problem = _request_problem(layout, spec, manual)
-    if problem is not None:
-        return Plan(spec.model_id, (), len(manual), (f"left as built: {problem}",))
-    chosen: list[PlannedCheckpoint] = []
-    skipped: list[str] = []
-    taken = {place.after for place in manual}
-    for cand in sorted(_candidates(layout, spec, policy, history, now), key=lambda c: c.rank):
-        if cand.block.index in taken:
-            continue
-        why_not = _why_not(layout, spec, policy, history, manual, chosen, cand, budget)
-        if why_not is not None:
-            skipped.append(f"{cand.role}: {why_not}")
-            continue
-        chosen.append(_planned(cand, "5m"))
-        taken.add(cand.block.index)
-    final = _with_ttls(layout, spec, policy, history, manual, chosen)
-    return Plan(spec.model_id, tuple(final), len(manual), tuple(skipped))
-
-
-def _planned(cand: _Candidate, ttl: TTL) -> PlannedCheckpoint:
-    block = cand.block
-    return PlannedCheckpoint(
-        block.index, block.section, block.message, ttl, cand.role, block.cumulative, cand.reason
-    )
-
-
-def _placement(cp: PlannedCheckpoint) -> Placement:
-    return Placement(cp.after, cp.section, cp.message, cp.ttl)
-
-
-def _why_not(
-    layout: Layout,
-    spec: ModelSpec,
-    policy: CachePolicy,
-    history: ReuseTracker | None,
-    manual: list[Placement],
-    chosen: list[PlannedCheckpoint],
-    cand: _Candidate,
-    budget: int,
-) -> str | None:
-    """Why ``cand`` cannot join the checkpoints chosen so far, or ``None``."""
-    if len(manual) + len(chosen) >= budget:
-        return f"all {budget} checkpoints are in use"
-    if policy.skip_one_off_writes and history is not None and _one_off(layout, history, cand):
-        return "prefix never seen before (skip_one_off_writes)"
-    trial = [*chosen, _planned(cand, "5m")]
-    places = manual + [_placement(cp) for cp in trial]
-    problem = _request_problem(layout, spec, places)
-    if problem is not None:
-        return f"Bedrock would reject it ({problem})"
-    planned_at = {cp.after for cp in trial}
-    for entry in entry_checkpoints(layout, spec, places):
-        if entry.after in planned_at and entry.ignored is not None:
-            return f"it would cache nothing ({entry.ignored})"
-    return None
-
-
-def _one_off(layout: Layout, history: ReuseTracker, cand: _Candidate) -> bool:
-    """A prefix never seen before; a conversation already under way is expected to go on."""
-    if cand.role == "bridge" or (cand.role == "conversation" and layout.message_count > 1):
-        return False
-    return history.get(cand.block.fingerprint) is None
-
-
-def _candidates(
-    layout: Layout,
-    spec: ModelSpec,
-    policy: CachePolicy,
-    history: ReuseTracker | None,
-    now: float,
-) -> list[_Candidate]:
-    found: list[_Candidate] = []
+        return []
+    found: list[tuple[Block, Kind]] = []
     tools_end = layout.section_end("tools")
+    if tools_end is not None and spec.tools_cacheable and policy.cache_tools:
+        found.append((layout.blocks[tools_end], "tools"))
     system_end = layout.section_end("system")
-    if policy.cache_tools and tools_end is not None and spec.tools_cacheable:
-        found.append(_candidate(layout, tools_end, "tools", 5, "tool schemas"))
-    if policy.cache_system and system_end is not None:
-        # New conversations read the system prompt; within a conversation the tail's lookback does.
-        shared = _shared(layout, history, system_end)
-        first_turn = not any(b.role == "assistant" for b in layout.blocks)
-        what = "system prompt shared across conversations" if shared else "static system prompt"
-        rank = 2.5 if shared or first_turn else 4
-        found.append(_candidate(layout, system_end, "system", rank, what))
-        heads = [b for b in layout.blocks if b.section == "system"]
-        if len(heads) > 1:
-            found.append(_candidate(layout, heads[0].index, "system_head", 6, "first system block"))
-    if layout.message_count:
-        found += _conversation_candidates(layout, spec, policy, history, now)
-    return [c for c in found if _allowed(layout, spec, c.block)]
+    if system_end is not None and policy.cache_system:
+        first = tools_end + 1 if tools_end is not None else 0
+        found += [(layout.blocks[i], "system") for i in range(first, system_end + 1)]
+    found += _message_boundaries(layout, spec, policy)
+    root = spec.model_id
+    tools = _key(spec, layout.blocks[tools_end].fingerprint) if tools_end is not None else root
+    static = _key(spec, layout.blocks[system_end].fingerprint) if system_end is not None else tools
+    result: list[Boundary] = []
+    for block, kind in found:
+        if not _allowed(layout, spec, block):
+            continue
+        parent = tools if kind == "system" else static
+        parents = (root,) if kind == "tools" else (parent, root) if parent != root else (root,)
+        groups = tuple(f"{p}>{kind}" for p in parents)
+        result.append(Boundary(block, kind, _key(spec, block.fingerprint), groups))
+    return result
 
 
-def _candidate(layout: Layout, index: int, role: Role, rank: float, what: str) -> _Candidate:
-    block = layout.blocks[index]
-    return _Candidate(block, role, rank, f"{role}: {what} ({block.cumulative:,} tokens of prefix)")
+def _key(spec: ModelSpec, fingerprint: str) -> str:
+    return f"{spec.model_id}:{fingerprint}"
 
 
-def _shared(layout: Layout, history: ReuseTracker | None, index: int) -> bool:
-    """Seen before followed by other content than now: several conversations share it."""
-    sighting = history.get(layout.blocks[index].fingerprint) if history else None
-    if sighting is None:
-        return False
-    following = layout.blocks[index + 1].fingerprint if index + 1 < len(layout.blocks) else None
-    return sighting.shared or (following is not None and following not in sighting.continuations)
+def _message_boundaries(
+    layout: Layout, spec: ModelSpec, policy: CachePolicy
+) -> list[tuple[Block, Kind]]:
+    count = layout.message_count
+    if not count:
+        return []
+    found: list[tuple[Block, Kind]] = []
+    if policy.cache_conversation:
+        earlier = sorted(_sampled_messages(count - 1))
+        for message in earlier:
+            end = _last_allowed(layout, spec, layout.message_range(message))
+            if end is not None:
+                found.append((end, "message"))
+    last = layout.message_range(count - 1)
+    tail = _last_allowed(layout, spec, last)
+    if policy.cache_documents and tail is not None:
+        start = max(last.start, tail.index - LAST_MESSAGE_BLOCKS)
+        blocks = [layout.blocks[i] for i in range(start, tail.index)]
+        found += [(b, "context") for b in blocks if b.role == "user" and b.kind in CONTEXT_KINDS]
+    if policy.cache_conversation and tail is not None:
+        found.append((tail, "tail"))
+    return found
+
+
+def _sampled_messages(count: int) -> set[int]:
+    """The last few message indices before ``count``, then every doubling distance back."""
+    chosen = set(range(max(0, count - RECENT_MESSAGES), count))
+    distance = RECENT_MESSAGES * 2
+    while distance <= count:
+        chosen.add(count - distance)
+        distance *= 2
+    if count:
+        chosen.add(0)
+    return chosen
+
+
+def _last_allowed(layout: Layout, spec: ModelSpec, span: range) -> Block | None:
+    for index in reversed(span):
+        block = layout.blocks[index]
+        if _allowed(layout, spec, block):
+            return block
+    return None
 
 
 def _allowed(layout: Layout, spec: ModelSpec, block: Block) -> bool:
@@ -226,113 +246,379 @@ def _allowed(layout: Layout, spec: ModelSpec, block: Block) -> bool:
     return position_problem(layout, spec, place) is None
 
 
-def _conversation_candidates(
+def plan_checkpoints(
     layout: Layout,
     spec: ModelSpec,
-    policy: CachePolicy,
-    history: ReuseTracker | None,
-    now: float,
-) -> list[_Candidate]:
-    found: list[_Candidate] = []
-    last = layout.message_count - 1
-    last_blocks = layout.message_blocks(last)
-    if policy.cache_documents and _has_document(last_blocks):
-        what = "shared context before the question"
-        found.append(_candidate(layout, last_blocks[-2].index, "document", 1, what))
-    tail = _tail(layout, spec, layout.blocks[-1].index)
-    if policy.cache_conversation and tail is not None:
-        found.append(
-            _candidate(layout, tail.index, "conversation", 3, "moving end of conversation")
+    policy: CachePolicy | None = None,
+    observations: Mapping[str, Observation] | None = None,
+    now: float = 0.0,
+    *,
+    found: Sequence[Boundary] | None = None,
+) -> Plan:
+    """Plan the checkpoints of one request; never mutates its inputs.
+
+    ``observations`` are what the reuse store knows of the keys of :func:`boundaries` (and of
+    their groups); without them every prefix is new. ``found``: those boundaries, if the caller
+    has them already.
+    """
+    policy = policy or CachePolicy()
+    manual = existing_placements(layout)
+    if not spec.supports_caching or not layout.blocks:
+        why = spec.note or f"{spec.model_id} does not support prompt caching"
+        return Plan(spec.model_id, (), len(manual), (why,) if not spec.supports_caching else ())
+    problem = _request_problem(layout, spec, manual)
+    if problem is not None:
+        return Plan(spec.model_id, (), len(manual), (f"left as built: {problem}",))
+    budget = spec.max_checkpoints - len(manual)
+    if policy.max_checkpoints is not None:
+        budget = min(budget, policy.max_checkpoints - len(manual))
+    ttls: tuple[TTL, ...] = ("1h", "5m") if "1h" in spec.ttls else ("5m",)
+    if policy.static_ttl == "5m":
+        ttls = ("5m",)
+    context = PlanContext(layout, spec, policy, TokenPrices.of(spec), observations or {}, now, ttls)
+    if found is None:
+        found = boundaries(layout, spec, policy)
+    learned = recurrences(found, context.observations, now)
+    if learned:
+        context = replace(context, observations={**context.observations, **learned})
+    read = _read_point(context, found)
+    deeper = [b for b in found if read is None or b.block.index > read.index]
+    options = _valued(context, deeper)
+    small = [b for b in deeper if b.block.cumulative < spec.min_tokens]
+    if small and not any(b.block.cumulative >= spec.min_tokens for b in deeper):
+        tokens = small[-1].block.cumulative
+        skipped_small = (
+            f"prefix is {tokens:,} tokens, below {spec.model_id}'s minimum of {spec.min_tokens:,}"
         )
-        anchor = _anchor(layout, spec, history, tail, now)
-        if anchor is not None and tail.index - anchor.index > spec.lookback_blocks:
-            gap = tail.index - anchor.index
-            limit = spec.lookback_blocks
-            why = f"last cache entry is {gap} blocks back, beyond the {limit}-block lookback"
-            found.append(_Candidate(anchor, "bridge", 2, f"bridge: {why}"))
-    return found
+    else:
+        skipped_small = ""
+    skipped = [
+        f"{_role(b)}: not expected to be read enough to pay for a write"
+        for b, o in zip(deeper, options, strict=True)
+        if not o
+    ]
+    if skipped_small:
+        skipped.append(skipped_small)
+    chosen = _allocate(context, read, [o for o in options if o], budget) if budget > 0 else []
+    planned = _validated(context, manual, chosen, skipped)
+    return Plan(spec.model_id, tuple(planned), len(manual), tuple(s for s in skipped if s))
 
 
-def _has_document(blocks: list[Block]) -> bool:
-    """A user message of context then a question: tool results are not shared context."""
-    if len(blocks) < 2 or blocks[0].role != "user" or blocks[-1].kind != "text":
-        return False
-    return all(block.kind in CONTEXT_KINDS for block in blocks[:-1])
-
-
-def _tail(layout: Layout, spec: ModelSpec, start: int) -> Block | None:
-    """The last message block at or before ``start`` where a checkpoint may stand."""
-    for block in reversed(layout.blocks[: start + 1]):
-        if block.section != "messages":
-            return None
-        if _allowed(layout, spec, block):
-            return block
+def _read_point(context: PlanContext, found: Sequence[Boundary]) -> Block | None:
+    """The deepest boundary holding a live entry we placed."""
+    for boundary in reversed(found):
+        seen = context.observations.get(boundary.key)
+        if seen is not None and seen.entry_alive(context.now):
+            return boundary.block
     return None
 
 
-def _anchor(
-    layout: Layout, spec: ModelSpec, history: ReuseTracker | None, tail: Block, now: float
-) -> Block | None:
-    """The furthest earlier boundary that probably holds a live entry.
+def _valued(context: PlanContext, deeper: Sequence[Boundary]) -> list[list[_Option]]:
+    """Each boundary's worthwhile TTLs with their value per token, best first.
 
-    With history: the last prefix a checkpoint stood at within the TTL. Without: where the
-    previous turn's tail stood (the end of the messages before the last assistant message).
+    A prefix recurs whenever a longer one through it does, so its chance is at least theirs.
     """
-    if history is not None:
-        for block in reversed(layout.blocks[: tail.index]):
-            sighting = history.get(block.fingerprint)
-            if sighting is not None and _alive(sighting, now):
-                return block
-        return None
-    earlier = [b for b in layout.blocks[: tail.index] if b.section == "messages"]
-    assistants = [b.message for b in earlier if b.role == "assistant"]
-    if not assistants:
-        return None
-    previous = [b for b in earlier if b.message < assistants[-1]]
-    return _tail(layout, spec, previous[-1].index) if previous else None
+    result: list[list[_Option]] = []
+    below: dict[TTL, float] = dict.fromkeys(context.ttls, 0.0)
+    for boundary in reversed(deeper):
+        chances = {ttl: max(below[ttl], _chance(context, boundary, ttl)) for ttl in context.ttls}
+        below = chances
+        result.append(_options(context, boundary, chances))
+    return result[::-1]
 
 
-def _alive(sighting: Sighting, now: float) -> bool:
-    at = sighting.checkpointed_at
-    return at is not None and now - at < TTL_SECONDS["5m"]
+def _chance(context: PlanContext, boundary: Boundary, ttl: TTL) -> float:
+    own = context.observations.get(boundary.key)
+    group = _group(context.observations, boundary.groups)
+    learn = not context.policy.skip_one_off_writes
+    shared = boundary.kind in ("tools", "system", "context", "message")
+    chance = recurrence(own, group, context.now, ttl, learn=learn, shared=shared)
+    if context.policy.static_ttl == "1h" and boundary.kind in ("tools", "system"):
+        return max(chance, ASSERTED_RECURRENCE)  # the caller vouches that these recur
+    return chance
 
 
-def _with_ttls(
-    layout: Layout,
-    spec: ModelSpec,
-    policy: CachePolicy,
-    history: ReuseTracker | None,
-    manual: Sequence[Placement],
-    chosen: list[PlannedCheckpoint],
-) -> list[PlannedCheckpoint]:
-    """Give static checkpoints 1h where allowed, keeping longer TTLs before shorter ones."""
-    ordered = sorted(chosen, key=lambda cp: cp.after)
-    result: list[PlannedCheckpoint] = []
-    for cp in ordered:
-        ttl = _static_ttl(layout, spec, policy, history, cp)
-        candidate = PlannedCheckpoint(
-            cp.after, cp.section, cp.message, ttl, cp.role, cp.prefix_tokens, cp.reason
+def _group(observations: Mapping[str, Observation], keys: Sequence[str]) -> Observation | None:
+    """The narrowest group that has learned something (members that could have recurred)."""
+    known = [observations[key] for key in keys if key in observations]
+    return next((g for g in known if g.seen > 1), known[-1] if known else None)
+
+
+def _options(
+    context: PlanContext, boundary: Boundary, chances: Mapping[TTL, float]
+) -> list[_Option]:
+    spec, policy = context.spec, context.policy
+    if spec.max_cached_tokens and boundary.block.cumulative > spec.max_cached_tokens:
+        return []
+    result: list[_Option] = []
+    for ttl, chance in chances.items():
+        forced = policy.static_ttl == "1h" and "1h" in context.ttls
+        if forced and boundary.kind in ("tools", "system") and ttl != "1h":
+            continue
+        reads = expected_reads(chance)
+        value = context.prices.value(reads, ttl)
+        if value > 0:
+            result.append(_Option(boundary, ttl, reads, value))
+    return sorted(result, key=lambda o: -o.value)
+
+
+# -- allocation --------------------------------------------------------------------------------
+
+Chosen = tuple[Block, TTL, Role, str]
+
+
+@dataclass(frozen=True)
+class _Choice:
+    total: float
+    picks: tuple[_Option, ...]
+
+
+def _allocate(
+    context: PlanContext, read: Block | None, options: list[list[_Option]], budget: int
+) -> list[Chosen]:
+    """The best checkpoints for this request, in prefix order."""
+    if read is None:
+        return _described(_best(context, options, budget, read_upto=0, placed=None))
+    # Reading the live entry is free: a written checkpoint reaches it by lookback, or a bridge
+    # stands exactly on it (and then the minimum counts from there, and its TTL bounds the rest).
+    lookback = context.spec.lookback_blocks
+    reached = None
+    if lookback:
+        reached = _best(
+            context, options, budget, read_upto=read.cumulative, placed=None, reach=read
         )
-        places = [*manual, *(_placement(c) for c in [*result, candidate])]
-        if ttl == "1h" and _request_problem(layout, spec, places) is not None:
-            candidate = cp  # keep 5m: a 1h here would follow a 5m one
-        result.append(candidate)
-    return result
+    ttl = _entry_ttl(context, read)
+    bridged = _best(
+        context, options, budget - 1, read_upto=read.cumulative, placed=read, ceiling=ttl
+    )
+    bridged_total = (bridged.total if bridged else 0.0) - CHECKPOINT_COST
+    if reached is not None and reached.total >= bridged_total:
+        return _described(reached)
+    why = "bridge: reads the live cache entry at this prefix"
+    if bridged is not None and lookback:
+        gap = bridged.picks[0].boundary.block.index - read.index
+        if gap > lookback:
+            why = (
+                f"bridge: the cache entry is {gap} blocks back, past the {lookback}-block lookback"
+            )
+    return [(read, ttl, "bridge", why), *_described(bridged)]
 
 
-def _static_ttl(
-    layout: Layout,
+def _entry_ttl(context: PlanContext, block: Block) -> TTL:
+    seen = context.observations.get(_key(context.spec, block.fingerprint))
+    ttl: TTL = "1h" if seen is not None and seen.entry_ttl == "1h" else "5m"
+    return ttl if ttl in context.spec.ttls else "5m"
+
+
+def _best(
+    context: PlanContext,
+    options: list[list[_Option]],
+    budget: int,
+    *,
+    read_upto: int,
+    placed: Block | None,
+    ceiling: TTL = "1h",
+    reach: Block | None = None,
+) -> _Choice | None:
+    """The most valuable picks (at most ``budget``), by dynamic programming in prefix order.
+
+    A pick closes the segment since the previous pick (or the read point, ``read_upto`` tokens)
+    and earns its tokens times its value. TTLs never increase along the prefix and stay within
+    ``ceiling``; the first pick reads the entry at ``reach`` (by lookback) when given; each pick
+    must create an entry (the minimum rule, counted from the previous checkpoint placed here).
+    """
+    if budget <= 0:
+        return None
+    empty = _Choice(0.0, ())
+    best: _Choice | None = None
+    layer: dict[tuple[int, TTL], _Choice] = {}
+    for count in range(1, budget + 1):
+        nxt: dict[tuple[int, TTL], _Choice] = {}
+        for i, opts in enumerate(options):
+            block = opts[0].boundary.block
+            far = reach is not None and not reaches(context.spec, block.index, reach.index)
+            if count == 1 and far:
+                continue
+            if count == 1:
+                before = [(empty, placed.cumulative if placed else None, ceiling)]
+            else:
+                before = [
+                    (choice, options[j][0].boundary.block.cumulative, ttl)
+                    for (j, ttl), choice in layer.items()
+                    if j < i
+                ]
+            for opt in opts:
+                for choice, previous, bound in before:
+                    if _TTL_RANK[opt.ttl] > _TTL_RANK[bound]:
+                        continue
+                    if not _creates_entry(context.spec, block.cumulative, previous):
+                        continue
+                    start = max(previous or 0, read_upto)
+                    gain = (block.cumulative - start) * opt.value + _spent(opt.boundary)
+                    total = choice.total + gain
+                    key = (i, opt.ttl)
+                    if total > 0 and (key not in nxt or total > nxt[key].total):
+                        nxt[key] = _Choice(total, (*choice.picks, opt))
+        layer = nxt
+        for choice in layer.values():
+            if best is None or choice.total > best.total:
+                best = choice
+    return best
+
+
+_TTL_RANK: dict[TTL, int] = {"5m": 0, "1h": 1}
+
+
+def _spent(boundary: Boundary) -> float:
+    static = boundary.kind in ("tools", "system")
+    return STATIC_CHECKPOINT_BONUS if static else -CHECKPOINT_COST
+
+
+def _creates_entry(spec: ModelSpec, prefix: int, previous: int | None) -> bool:
+    """The minimum rule: the prefix reaches ``min_tokens`` and, in ``segment`` mode, so does the
+    segment since the previous checkpoint placed in this request."""
+    if prefix < spec.min_tokens:
+        return False
+    if spec.min_tokens_mode == "segment" and previous is not None:
+        return prefix - previous >= spec.min_tokens
+    return True
+
+
+def _described(choice: _Choice | None) -> list[Chosen]:
+    if choice is None:
+        return []
+    return [(o.boundary.block, o.ttl, _role(o.boundary), _reason(o)) for o in choice.picks]
+
+
+def _reason(option: _Option) -> str:
+    boundary = option.boundary
+    what = {
+        "tools": "tool schemas",
+        "system": "system prompt",
+        "message": "prefix shared with earlier requests",
+        "context": "shared context before the question",
+        "tail": "moving end of conversation",
+    }[boundary.kind]
+    tokens = boundary.block.cumulative
+    return (
+        f"{_role(boundary)}: {what} ({tokens:,} tokens of prefix); "
+        f"{option.reads:.1f} expected reads within {option.ttl}"
+    )
+
+
+def _role(boundary: Boundary) -> Role:
+    roles: dict[Kind, Role] = {
+        "tools": "tools",
+        "system": "system",
+        "message": "shared",
+        "context": "document",
+        "tail": "conversation",
+    }
+    return roles[boundary.kind]
+
+
+def _validated(
+    context: PlanContext, manual: list[Placement], chosen: list[Chosen], skipped: list[str]
+) -> list[PlannedCheckpoint]:
+    """Keep each chosen checkpoint only if Bedrock accepts it and it creates or reads an entry
+    next to the user's own checkpoints (which the allocation did not see)."""
+    layout, spec = context.layout, context.spec
+    kept: list[PlannedCheckpoint] = []
+    for block, ttl, role, reason in chosen:
+        trial = PlannedCheckpoint(
+            block.index, block.section, block.message, ttl, role, block.cumulative, reason
+        )
+        places = manual + [_placement(cp) for cp in [*kept, trial]]
+        problem = _request_problem(layout, spec, places)
+        if problem is None:
+            entries = entry_checkpoints(layout, spec, places)
+            ignored = [e.ignored for e in entries if e.after == block.index and e.ignored]
+            problem = ignored[0] if ignored else None
+        if problem is not None:
+            skipped.append(f"{role}: {problem}")
+            continue
+        kept.append(trial)
+    return kept
+
+
+def _placement(cp: PlannedCheckpoint) -> Placement:
+    return Placement(cp.after, cp.section, cp.message, cp.ttl)
+
+
+# -- learning ----------------------------------------------------------------------------------
+
+
+def lookup_keys(found: Sequence[Boundary]) -> list[str]:
+    """The store keys planning a request with these boundaries reads: prefixes and groups."""
+    keys = [b.key for b in found]
+    keys += dict.fromkeys(group for b in found for group in b.groups)
+    return keys
+
+
+def observed(
+    found: Sequence[Boundary],
+    observations: Mapping[str, Observation],
+    plan: Plan,
     spec: ModelSpec,
-    policy: CachePolicy,
-    history: ReuseTracker | None,
-    cp: PlannedCheckpoint,
-) -> TTL:
-    if "1h" not in spec.ttls or cp.role not in STATIC_ROLES:
-        return "5m"
-    if policy.static_ttl == "1h":
-        return "1h"
-    if policy.static_ttl == "auto" and history is not None:
-        sighting = history.get(layout.blocks[cp.after].fingerprint)
-        if sighting is not None and TTL_SECONDS["5m"] < sighting.longest_gap <= TTL_SECONDS["1h"]:
-            return "1h"
-    return "5m"
+    now: float,
+) -> dict[str, Observation]:
+    """What the store should hold after this request: each boundary seen once more (new ones
+    join their group; a group learns when a member recurs), and the entries the plan wrote or
+    read (a hit resets an entry's TTL)."""
+    updates: dict[str, Observation] = {}
+    groups = recurrences(found, observations, now)
+    for boundary in found:
+        own = observations.get(boundary.key)
+        if own is None:
+            updates[boundary.key] = Observation.first(now, " ".join(boundary.groups))
+            for key in boundary.groups:
+                groups[key] = member_added(groups.get(key) or observations.get(key), now)
+        else:
+            updates[boundary.key] = own.seen_again(now)
+    for cp in plan.checkpoints:
+        key = _key(spec, cp_fingerprint(found, cp))
+        updates[key] = (updates.get(key) or Observation.first(now)).with_entry(now, cp.ttl)
+    _refresh_read(found, observations, plan, spec, now, updates)
+    updates.update(groups)
+    return updates
+
+
+def recurrences(
+    found: Sequence[Boundary], observations: Mapping[str, Observation], now: float
+) -> dict[str, Observation]:
+    """Groups that learn from this request: a member seen for the second time recurred."""
+    groups: dict[str, Observation] = {}
+    for boundary in found:
+        own = observations.get(boundary.key)
+        if own is None or own.seen != 1 or not own.group:
+            continue
+        for key in own.group.split():
+            known = groups.get(key) or observations.get(key)
+            if known is not None:
+                groups[key] = member_recurred(known, now - own.last_seen)
+    return groups
+
+
+def cp_fingerprint(found: Sequence[Boundary], cp: PlannedCheckpoint) -> str:
+    return next(b.block.fingerprint for b in found if b.block.index == cp.after)
+
+
+def _refresh_read(
+    found: Sequence[Boundary],
+    observations: Mapping[str, Observation],
+    plan: Plan,
+    spec: ModelSpec,
+    now: float,
+    updates: dict[str, Observation],
+) -> None:
+    """The entry a checkpoint reached by lookback was read, which resets its TTL."""
+    for boundary in reversed(found):
+        own = observations.get(boundary.key)
+        if own is None or not own.entry_alive(now):
+            continue
+        index = boundary.block.index
+        if any(reaches(spec, cp.after, index) for cp in plan.checkpoints):
+            ttl: TTL = "1h" if own.entry_ttl == "1h" else "5m"
+            current = updates.get(boundary.key) or own
+            updates[boundary.key] = current.with_entry(now, ttl)
+        return

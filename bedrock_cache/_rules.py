@@ -96,6 +96,18 @@ def ttl_problem(spec: ModelSpec, ttls: Sequence[TTL | None]) -> str | None:
     return None
 
 
+def lookback_positions(spec: ModelSpec, after: int) -> range:
+    """Block boundaries where a checkpoint after block ``after`` finds an existing entry, nearest
+    first: "from each checkpoint Bedrock checks earlier content-block boundaries, about 20 blocks
+    back" (``lookback_blocks``; 0 on models that match the exact position only)."""
+    return range(after, max(after - spec.lookback_blocks, 0) - 1, -1)
+
+
+def reaches(spec: ModelSpec, after: int, entry: int) -> bool:
+    """Whether a checkpoint after block ``after`` reads an entry standing after block ``entry``."""
+    return entry in lookback_positions(spec, after)
+
+
 def existing_placements(layout: Layout) -> list[Placement]:
     """The checkpoints a request already carries, as placements."""
     return [

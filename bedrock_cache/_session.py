@@ -6,19 +6,21 @@ import logging
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
 from ._instrument import ACTIVE, active_cache, instrument_client
-from ._layout import Block, Layout, with_checkpoints
+from ._layout import Layout, LayoutMemo, with_checkpoints
 from ._models import ModelTable, ResolvedModel, default_table
-from ._planner import CachePolicy, Plan, plan_checkpoints
+from ._planner import CachePolicy, Plan, boundaries, lookup_keys, observed, plan_checkpoints
 from ._pricing import Cost, cost_of
+from ._redis_store import open_store
 from ._resolve import BaseModel, ModelResolver
-from ._reuse import ReuseTracker
 from ._rules import Placement, existing_placements
+from ._store import Observation, ReuseStore
 from ._tokens import DefaultEstimator, TokenEstimator
 from ._usage import CacheStats, CacheUsage
 from .diagnostics import Expectation, Miss, MissExplainer, MissWarnings
@@ -79,8 +81,12 @@ class BedrockCache:
             ``get_inference_profile`` is asked once per ARN.
         table: the model table; the process-wide default if omitted.
         estimator: token counter for planning; the offline default if omitted.
-        tracker: reuse history; a fresh bounded one if omitted.
-        clock: seconds for the reuse history (``time.monotonic`` by default).
+        store: where reuse observations (fingerprints and times, never text) live: a store
+            object, or a ``redis://`` URL for a :class:`RedisStore` shared by a fleet. If omitted,
+            the URL in ``BEDROCK_CACHE_STORE``, else a bounded in-process :class:`InProcessStore`.
+        tracker: deprecated alias of ``store``.
+        clock: seconds for the reuse observations (wall-clock ``time.time`` by default, so the
+            processes of a fleet agree; pass a simulated clock to replay traffic).
         explainer: explains each call's cache misses (:attr:`CallReport.miss`) and logs a
             warning per distinct miss per minute; a fresh one (no excerpts) if omitted.
         trace_log: append one JSON line per call to this file (see
@@ -97,19 +103,28 @@ class BedrockCache:
         base_model: BaseModel = None,
         table: ModelTable | None = None,
         estimator: TokenEstimator | None = None,
-        tracker: ReuseTracker | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        store: ReuseStore | str | None = None,
+        tracker: ReuseStore | None = None,
+        clock: Callable[[], float] = time.time,
         explainer: MissExplainer | None = None,
         trace_log: str | os.PathLike[str] | TraceLog | None = None,
         opentelemetry: OpenTelemetry | bool | None = None,
     ) -> None:
         if policy is not None and not isinstance(policy, CachePolicy):
             raise TypeError("policy must be a bedrock_cache.CachePolicy")
+        if not callable(clock):
+            raise TypeError("clock must be a callable returning seconds, e.g. time.time")
+        if tracker is not None:
+            warnings.warn(
+                "BedrockCache(tracker=...) is deprecated; pass store=", DeprecationWarning, 2
+            )
+            store = store or tracker
+        self.store: ReuseStore = open_store(store)
+        self._memo = LayoutMemo()
         self.policy = policy or CachePolicy()
         self.table = table or default_table()
         self.resolver = ModelResolver(self.table, base_model)
         self.estimator: TokenEstimator = estimator or DefaultEstimator()
-        self.tracker = tracker or ReuseTracker()
         self.stats = CacheStats()
         self._clock = clock
         self.explainer = explainer or MissExplainer()
@@ -133,19 +148,20 @@ class BedrockCache:
     ) -> PreparedRequest:
         """Plan ``request`` (Converse keyword arguments) and return a copy with checkpoints.
 
-        The input is never modified. The reuse history learns the request's fingerprints.
+        The input is never modified (only the lists that get a checkpoint are copied). The reuse
+        store learns the request's prefix fingerprints and the entries the plan writes.
         """
         model = self.resolve(str(request.get("modelId", "")), base_model_hint)
-        layout = Layout.of(request, self.estimator)
+        spec = model.spec
+        layout = Layout.of(request, self.estimator, self._memo)
         now = self._clock()
-        plan = plan_checkpoints(layout, model.spec, self.policy, self.tracker, now)
+        found = boundaries(layout, spec, self.policy)
+        observations = self._lookup(lookup_keys(found)) if found else {}
+        plan = plan_checkpoints(layout, spec, self.policy, observations, now, found=found)
         points = [(cp.after, cp.ttl if cp.ttl != "5m" else None) for cp in plan.checkpoints]
         planned = with_checkpoints(request, layout, points) if points else dict(request)
-        self.tracker.observe(
-            now,
-            _boundaries(layout),
-            [layout.blocks[cp.after].fingerprint for cp in plan.checkpoints],
-        )
+        if found:
+            self._record(now, observed(found, observations, plan, spec, now))
         places = [
             *existing_placements(layout),
             *(Placement(cp.after, cp.section, cp.message, cp.ttl) for cp in plan.checkpoints),
@@ -156,6 +172,19 @@ class BedrockCache:
             logger.exception("bedrock_cache could not judge this request's cache reuse")
             expectation = None
         return PreparedRequest(planned, plan, model, expectation)
+
+    def _lookup(self, keys: list[str]) -> Mapping[str, Observation]:
+        try:
+            return self.store.lookup(keys)
+        except Exception:
+            logger.warning("bedrock_cache reuse store lookup failed; planning without it")
+            return {}
+
+    def _record(self, now: float, observations: Mapping[str, Observation]) -> None:
+        try:
+            self.store.record(now, observations)
+        except Exception:
+            logger.warning("bedrock_cache reuse store record failed; observations dropped")
 
     def record(
         self,
@@ -225,29 +254,3 @@ def record_call(
     cost = cost_of(usage, model)
     stats.record(model.requested_id, usage, cost=cost.total, cost_without_cache=cost.without_cache)
     return CallReport(model.requested_id, usage, cost, plan)
-
-
-def _boundaries(layout: Layout) -> list[tuple[str, str | None]]:
-    """Fingerprints worth remembering, with what followed: the end of each section and message,
-    and the block before each message's last one (where shared context meets a question)."""
-    blocks = layout.blocks
-
-    def at(index: int) -> Block | None:
-        return blocks[index] if index < len(blocks) else None
-
-    result: list[tuple[str, str | None]] = []
-    for index, block in enumerate(blocks):
-        following = at(index + 1)
-        if _ends_list(block, following) or _ends_list(following, at(index + 2)):
-            result.append((block.fingerprint, following.fingerprint if following else None))
-    return result
-
-
-def _ends_list(block: Block | None, following: Block | None) -> bool:
-    """``block`` is the last of its section or message."""
-    if block is None:
-        return False
-    return following is None or (following.section, following.message) != (
-        block.section,
-        block.message,
-    )

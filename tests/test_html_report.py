@@ -192,6 +192,14 @@ def test_chromium_lays_out_every_chart(report: Path, tmp_path: Path) -> None:
         shutil.copy(screenshot, target)
 
 
+def test_an_empty_log_or_a_line_cut_short_still_renders(tmp_path: Path) -> None:
+    log = tmp_path / "calls.jsonl"
+    log.write_text('{"v":1,"time":"2026-11-26T10:00:00.000+00:00","model_id":"x","cache_re')
+    out = tmp_path / "r.html"
+    assert main(["report", str(log), "-o", str(out)]) == 0
+    assert "The trace log has no calls yet." in out.read_text()
+
+
 def test_report_of_a_missing_log_says_what_to_do(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

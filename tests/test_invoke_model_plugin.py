@@ -79,8 +79,10 @@ def test_unmarked_claude_body_is_cached_and_read_back(bedrock_emulator: Emulator
     ]
     total = cache.stats.total()
     assert total.requests == 2, "one invoke and one stream, each counted once"
-    assert total.usage.cache_write == answer["usage"]["cache_creation_input_tokens"]
-    assert total.usage.cache_read == answer["usage"]["cache_creation_input_tokens"]
+    written = answer["usage"]["cache_creation_input_tokens"]
+    # The prefix is written once; seen twice, the short question after it is written too.
+    assert written <= total.usage.cache_write < written + 50
+    assert total.usage.cache_read == written
 
 
 def test_the_caller_reads_what_bedrock_sent(bedrock_emulator: Emulator) -> None:

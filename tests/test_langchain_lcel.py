@@ -65,8 +65,8 @@ def test_bind_tools_and_batch(bedrock_emulator: Emulator) -> None:
     warm_up(chain)
     answers = chain.batch([{"question": f"question {n}"} for n in range(4)])
     assert all(read_tokens(answer) > 4_000 for answer in answers)
-    sent = bedrock_emulator.requests[-1].request
-    assert sent["toolConfig"]["tools"][-1] == {"cachePoint": {"type": "default"}}
+    first = bedrock_emulator.requests[0].request
+    assert first["toolConfig"]["tools"][-1] == {"cachePoint": {"type": "default"}}
 
 
 def test_stream_reports_on_the_final_chunk(bedrock_emulator: Emulator) -> None:

@@ -151,6 +151,31 @@ def test_a_stream_is_covered_until_its_last_event(
     assert spans[1].end_time is not None and spans[1].start_time is not None
 
 
+@pytest.mark.parametrize("operation", ["invoke_model", "invoke_model_with_response_stream"])
+def test_invoke_model_calls_are_spans_too(
+    bedrock_emulator: Emulator, otel: Telemetry, operation: str
+) -> None:
+    client = otel.cache.instrument(bedrock_emulator.client())
+    for done, question in enumerate(("Where is my order?", "Can I get a refund?")):
+        body = {
+            "anthropic_version": "bedrock-2023-05-31",
+            "max_tokens": 200,
+            "system": SYSTEM,
+            "messages": [{"role": "user", "content": question}],
+        }
+        response = getattr(client, operation)(modelId=MODEL, body=json.dumps(body))
+        if operation == "invoke_model":
+            response["body"].read()
+        else:
+            assert len(otel.finished()) == done  # open until the stream is read
+            assert list(response["body"])
+        assert len(otel.finished()) == done + 1
+    write, read = otel.finished()
+    assert read.name == f"chat {MODEL}"
+    assert attrs(write)["gen_ai.usage.cache_creation.input_tokens"] > 0
+    assert attrs(read)["gen_ai.usage.cache_read.input_tokens"] > 0
+
+
 def test_a_failed_call_ends_its_span_with_the_error(
     bedrock_emulator: Emulator, otel: Telemetry
 ) -> None:

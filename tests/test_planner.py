@@ -1,7 +1,8 @@
-"""The planner places checkpoints only where Bedrock accepts them and they create entries.
+"""The planner spends checkpoints where the traffic it has seen says they will be read: only where
+Bedrock accepts them and they create entries, never writing what is not expected to pay.
 
-Pure-function tests on Converse requests; the end-to-end twin (through boto3 and the emulator)
-is tests/test_instrumented_client.py.
+Requests go through ``BedrockCache.prepare`` on a simulated clock (the plan, no network); the
+end-to-end twin through boto3 and the emulator is tests/test_instrumented_client.py.
 """
 
 from __future__ import annotations
@@ -9,10 +10,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
+
 from bedrock_cache import (
+    BedrockCache,
     CachePolicy,
+    InProcessStore,
     Layout,
-    ReuseTracker,
+    Plan,
     cache_point,
     plan_checkpoints,
     resolve_model,
@@ -20,6 +25,7 @@ from bedrock_cache import (
 
 SONNET = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 SONNET_4 = "anthropic.claude-sonnet-4-20250514-v1:0"
+HAIKU = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 NOVA = "amazon.nova-pro-v1:0"
 
 
@@ -28,62 +34,148 @@ def text(tokens: int, seed: str = "x") -> dict[str, Any]:
 
 
 def request(
-    model: str, system: int, *turns: list[dict[str, Any]], tools: int = 0
+    model: str, system: int, *turns: list[dict[str, Any]], tools: int = 0, seed: str = "s"
 ) -> dict[str, Any]:
     messages = [
         {"role": "user" if i % 2 == 0 else "assistant", "content": content}
         for i, content in enumerate(turns)
     ]
-    req: dict[str, Any] = {"modelId": model, "system": [text(system, "s")], "messages": messages}
+    req: dict[str, Any] = {"modelId": model, "messages": messages}
+    if system:
+        req["system"] = [text(system, seed)]
     if tools:
         spec = {"name": "lookup", "description": "d" * tools * 4, "inputSchema": {"json": {}}}
         req["toolConfig"] = {"tools": [{"toolSpec": spec}]}
     return req
 
 
-def plan(req: dict[str, Any], **policy: Any) -> Any:
-    model = resolve_model(req["modelId"])
-    return plan_checkpoints(Layout.of(req), model.spec, CachePolicy(**policy))
+class Traffic:
+    """One BedrockCache on a simulated clock: send requests, look at their plans."""
+
+    def __init__(self, policy: CachePolicy | None = None, **kwargs: Any) -> None:
+        self.now = 0.0
+        self.cache = BedrockCache(policy, clock=lambda: self.now, **kwargs)
+
+    def send(self, req: dict[str, Any], after: float = 30.0) -> Plan:
+        self.now += after
+        return self.cache.prepare(req).plan
 
 
-def roles(req: dict[str, Any], **policy: Any) -> list[str]:
-    return [cp.role for cp in plan(req, **policy).checkpoints]
+def roles(plan: Plan) -> list[str]:
+    return [cp.role for cp in plan.checkpoints]
 
 
 def test_prefix_below_the_minimum_gets_no_checkpoint_and_says_why() -> None:
-    result = plan(request(SONNET, 300, [text(50)]))
+    result = Traffic().send(request(SONNET, 300, [text(50)]))
     assert result.checkpoints == ()
     assert any("below" in reason for reason in result.skipped)
 
 
-def test_a_first_turn_checkpoints_the_system_prompt_for_the_next_conversations() -> None:
-    # Under the per-segment minimum the 50-token question cannot have its own checkpoint.
-    assert roles(request(SONNET, 4000, [text(50)])) == ["system"]
+def test_a_first_request_risks_one_write_on_the_system_prompt_only() -> None:
+    traffic = Traffic()
+    assert roles(traffic.send(request(SONNET, 4000, [text(50, "q1")]))) == ["system"]
+    assert roles(traffic.send(request(SONNET, 4000, [text(50, "q2")]))) == ["bridge"]
+    # A prompt with nothing like it seen before is not written: it may never come back.
+    assert roles(traffic.send(request(SONNET, 0, [text(3000, "q")]))) == []
 
 
 def test_later_turns_advance_the_tail_which_reads_earlier_entries_by_lookback() -> None:
-    req = request(SONNET, 4000, [text(50)], [text(100)], [text(50)])
-    assert roles(req) == ["conversation"]
+    traffic = Traffic()
+    turns: list[list[dict[str, Any]]] = [[text(50, "q0")]]
+    for turn in range(1, 5):
+        traffic.send(request(SONNET, 4000, *turns))
+        turns += [[text(100, f"a{turn}")], [text(1200, f"q{turn}")]]
+    assert roles(traffic.send(request(SONNET, 4000, *turns))) == ["conversation"]
 
 
-def test_document_and_question_are_split_by_a_checkpoint() -> None:
-    req = request(SONNET, 200, [text(3000, "d"), text(20, "q")])
-    result = plan(req)
-    assert [cp.role for cp in result.checkpoints] == ["document"]
-    layout = Layout.of(req)
-    assert result.checkpoints[0].after == layout.blocks[-2].index
+def test_a_document_is_split_from_its_question_and_read_by_the_next_questions() -> None:
+    traffic = Traffic()
+    document = text(3000, "d")
+    first = traffic.send(request(SONNET, 200, [document, text(20, "q1")]))
+    assert roles(first) == ["document"]
+    assert first.checkpoints[0].after == 1  # between the document and the question
+    second = traffic.send(request(SONNET, 200, [document, text(20, "q2")]))
+    assert roles(second) == ["bridge"] and second.checkpoints[0].after == 1
 
 
-def test_tools_get_their_own_checkpoint_when_the_system_prompt_is_large_enough() -> None:
-    req = request(SONNET, 2000, [text(50)], tools=1500)
-    assert sorted(roles(req)) == ["system", "tools"]
-    later = request(SONNET, 2000, [text(50)], [text(100)], [text(50)], tools=1500)
-    assert sorted(roles(later)) == ["conversation", "tools"]
+def test_rag_chat_advances_the_conversation_instead_of_chunks_that_never_recur() -> None:
+    traffic = Traffic()
+    for chat in range(3):
+        turns: list[list[dict[str, Any]]] = []
+        for turn in range(4):
+            chunks = text(2000, f"chunk{chat}.{turn}")
+            turns.append([chunks, text(30, f"q{chat}.{turn}")])
+            plan = traffic.send(request(SONNET, 1500, *turns))
+            turns.append([text(200, f"a{chat}.{turn}")])
+    assert roles(plan) == ["conversation"]
 
 
-def test_nova_never_gets_a_tool_checkpoint() -> None:
-    req = request(NOVA, 2000, [text(50)], tools=5000)
-    assert "tools" not in roles(req)
+def test_shared_few_shot_examples_get_the_checkpoint_and_queries_do_not() -> None:
+    examples: list[list[dict[str, Any]]] = []
+    for n in range(10):
+        examples += [[text(300, f"example{n}")], [text(150, f"label{n}")]]
+    traffic = Traffic()
+    for query in range(4):
+        plan = traffic.send(request(HAIKU, 300, *examples, [text(60, f"query{query}")]))
+    layout = Layout.of(request(HAIKU, 300, *examples, [text(60, "query")]))
+    examples_end = layout.message_range(len(examples) - 1)[-1]
+    assert [cp.after for cp in plan.checkpoints] == [examples_end]
+
+
+def test_one_off_prompts_are_never_written() -> None:
+    traffic = Traffic()
+    plans = [traffic.send(request(SONNET, 0, [text(3000, f"prompt{n}")])) for n in range(10)]
+    assert all(plan.checkpoints == () for plan in plans)
+
+
+def test_a_checkpoint_below_the_minimum_never_blocks_a_better_one() -> None:
+    traffic = Traffic()
+    for question in range(3):
+        plan = traffic.send(request(HAIKU, 500, [text(6000, "doc"), text(20, f"q{question}")]))
+    assert roles(plan) == ["bridge"] and plan.checkpoints[0].prefix_tokens > 6000
+
+
+def test_tools_keep_their_own_checkpoint_when_the_system_prompt_varies() -> None:
+    traffic = Traffic()
+    for tenant in range(4):
+        plan = traffic.send(request(SONNET, 2000, [text(50)], tools=1500, seed=f"tenant{tenant}"))
+    assert "tools" in roles(plan) or plan.checkpoints[0].after == 0
+
+
+def test_a_prefix_recurring_past_five_minutes_gets_one_hour() -> None:
+    traffic = Traffic()
+    for question in range(4):
+        plan = traffic.send(request(SONNET, 5000, [text(50, f"q{question}")]), after=1200)
+    ttls = {cp.role: cp.ttl for cp in plan.checkpoints}
+    assert ttls.get("system") == "1h" or ttls.get("bridge") == "1h"
+    dense = Traffic()
+    for question in range(4):
+        plan = dense.send(request(SONNET, 5000, [text(50, f"q{question}")]), after=20)
+    assert {cp.ttl for cp in plan.checkpoints} == {"5m"}
+
+
+def test_one_hour_only_where_the_model_offers_it_and_never_after_five_minutes() -> None:
+    req = request(SONNET, 3000, [text(3000, "d"), text(1500, "q")], tools=1500)
+    plan = Traffic(CachePolicy(static_ttl="1h")).send(req)
+    ordered = [cp.ttl for cp in plan.checkpoints]
+    assert "1h" in ordered
+    assert ordered == sorted(ordered, key=lambda t: t != "1h")  # 1h never after 5m
+    req_4 = request(SONNET_4, 3000, [text(3000, "d"), text(50, "q")], tools=1500)
+    assert {cp.ttl for cp in Traffic(CachePolicy(static_ttl="1h")).send(req_4).checkpoints} <= {
+        "5m"
+    }
+
+
+def test_nova_never_gets_a_tool_checkpoint_and_keeps_the_previous_tail_exactly() -> None:
+    traffic = Traffic()
+    turns: list[list[dict[str, Any]]] = [[text(1200, "q0")]]
+    for turn in range(1, 6):
+        plan = traffic.send(request(NOVA, 2000, *turns, tools=5000))
+        assert "tools" not in roles(plan)
+        turns += [[text(100, f"a{turn}")], [text(1200, f"q{turn}")]]
+    plan = traffic.send(request(NOVA, 2000, *turns, tools=5000))
+    previous_tail = Layout.of(request(NOVA, 2000, *turns[:-2], tools=5000)).blocks[-1].index
+    assert previous_tail in [cp.after for cp in plan.checkpoints]
 
 
 def test_user_checkpoints_are_kept_and_counted() -> None:
@@ -91,83 +183,83 @@ def test_user_checkpoints_are_kept_and_counted() -> None:
     content = req["messages"][0]["content"]
     req["messages"][0]["content"] = [content[0], cache_point(), content[1], cache_point()]
     req["system"].append(cache_point())
-    result = plan(req)
+    result = Traffic().send(req)
     assert result.kept == 3
     assert len(result.checkpoints) <= 1
 
 
 def test_unsupported_model_gets_nothing() -> None:
-    result = plan(request("meta.llama3-3-70b-instruct-v1:0", 5000, [text(50)]))
+    assert Traffic().send(request("meta.llama3-3-70b-instruct-v1:0", 5000, [text(50)])).kept == 0
+    result = plan_checkpoints(
+        Layout.of(request("meta.llama3-3-70b-instruct-v1:0", 5000, [text(50)])),
+        resolve_model("meta.llama3-3-70b-instruct-v1:0").spec,
+    )
     assert result.checkpoints == ()
 
 
-def test_static_segments_take_one_hour_only_where_the_model_offers_it() -> None:
-    req = request(SONNET, 3000, [text(3000, "d"), text(1500, "q")], tools=1500)
-    ttls = {cp.role: cp.ttl for cp in plan(req, static_ttl="1h").checkpoints}
-    assert ttls["tools"] == "1h" and ttls.get("conversation", "5m") == "5m"
-    ordered = [cp.ttl for cp in plan(req, static_ttl="1h").checkpoints]
-    assert ordered == sorted(ordered, key=lambda t: t != "1h")  # 1h never after 5m
-    req_4 = request(SONNET_4, 3000, [text(3000, "d"), text(50, "q")], tools=1500)
-    assert {cp.ttl for cp in plan(req_4, static_ttl="1h").checkpoints} == {"5m"}
-
-
 def test_planning_never_mutates_the_request() -> None:
+    traffic = Traffic()
     req = request(SONNET, 4000, [text(3000), text(20)], tools=1500)
     before = copy.deepcopy(req)
-    plan(req)
+    for _ in range(3):
+        planned = traffic.cache.prepare(req).request
     assert req == before
+    assert "cachePoint" in str(planned)
 
 
-def test_a_turn_adding_more_than_the_lookback_gets_a_bridge() -> None:
+def test_a_turn_adding_more_than_the_lookback_still_reaches_the_last_entry() -> None:
     uses = [{"toolUse": {"toolUseId": f"t{i}", "name": "lookup", "input": {}}} for i in range(11)]
     results = [
         {"toolResult": {"toolUseId": f"t{i}", "content": [{"text": "ok " * 300}]}}
         for i in range(11)
     ]
-    req = request(SONNET, 4000, [text(50)], uses, results)
-    result = plan(req)
-    assert [cp.role for cp in result.checkpoints][:1] == ["bridge"] or "bridge" in [
-        cp.role for cp in result.checkpoints
-    ]
-    bridge = next(cp for cp in result.checkpoints if cp.role == "bridge")
-    assert bridge.after == Layout.of(req).message_blocks(0)[-1].index
+    traffic = Traffic()
+    traffic.send(request(SONNET, 4000, [text(50)]))  # writes the system prompt (block 0)
+    plan = traffic.send(request(SONNET, 4000, [text(50)], uses, results))
+    lookback = resolve_model(SONNET).spec.lookback_blocks
+    assert plan.checkpoints[0].after <= lookback  # reads block 0's entry (a bridge)
+    assert plan.checkpoints[-1].after == 23  # and the moving end, 23 blocks on, is written
 
 
-def test_a_system_prompt_shared_by_conversations_is_checkpointed_on_its_own() -> None:
-    tracker = ReuseTracker()
-    spec = resolve_model(SONNET).spec
-    for opening in ("first conversation", "second conversation"):
-        req = request(SONNET, 4000, [{"text": opening}])
-        layout = Layout.of(req)
-        plan_checkpoints(layout, spec, CachePolicy(), tracker)
-        system_end = layout.blocks[0]
-        tracker.observe(0.0, [(system_end.fingerprint, layout.blocks[1].fingerprint)])
-    third = Layout.of(request(SONNET, 4000, [{"text": "third conversation"}]))
-    result = plan_checkpoints(third, spec, CachePolicy(), tracker)
-    assert [cp.role for cp in result.checkpoints] == ["system"]
-
-
-def test_tool_results_are_not_mistaken_for_a_document() -> None:
-    use = [{"toolUse": {"toolUseId": f"t{i}", "name": "lookup", "input": {}}} for i in range(3)]
-    results = [
-        {"toolResult": {"toolUseId": f"t{i}", "content": [{"text": "ok " * 900}]}} for i in range(3)
-    ]
-    req = request(SONNET, 4000, [text(50)], use, [*results, text(20)])
-    assert "document" not in roles(req)
+def test_a_store_shared_by_two_caches_shares_what_they_learned() -> None:
+    store = InProcessStore()
+    first, second = Traffic(store=store), Traffic(store=store)
+    for question in range(3):
+        first.send(request(SONNET, 200, [text(3000, "doc"), text(20, f"q{question}")]))
+    second.now = first.now
+    plan = second.send(request(SONNET, 200, [text(3000, "doc"), text(20, "another")]))
+    assert roles(plan) == ["bridge"]  # the entry the first one wrote is read
 
 
 def test_skip_one_off_writes_waits_for_a_prefix_to_recur() -> None:
-    tracker = ReuseTracker()
-    spec = resolve_model(SONNET).spec
+    traffic = Traffic(CachePolicy(skip_one_off_writes=True))
     req = request(SONNET, 200, [text(3000, "d"), text(20, "q")])
-    layout = Layout.of(req)
-    policy = CachePolicy(skip_one_off_writes=True)
-    assert plan_checkpoints(layout, spec, policy, tracker).checkpoints == ()
-    tracker.observe(0.0, [(layout.blocks[-2].fingerprint, None)])
-    assert [cp.role for cp in plan_checkpoints(layout, spec, policy, tracker).checkpoints] == [
-        "document"
-    ]
+    assert traffic.send(req).checkpoints == ()
+    assert roles(traffic.send(req)) == ["conversation"]
 
 
 def test_max_checkpoints_zero_turns_planning_off() -> None:
-    assert roles(request(SONNET, 4000, [text(50)]), max_checkpoints=0) == []
+    assert (
+        roles(Traffic(CachePolicy(max_checkpoints=0)).send(request(SONNET, 4000, [text(50)]))) == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("cache_tools", "no", TypeError),
+        ("cache_system", 1, TypeError),
+        ("cache_documents", None, TypeError),
+        ("cache_conversation", "yes", TypeError),
+        ("skip_one_off_writes", "true", TypeError),
+        ("static_ttl", "2h", ValueError),
+        ("max_checkpoints", -1, ValueError),
+        ("max_checkpoints", 2.5, ValueError),
+        ("max_checkpoints", True, ValueError),
+    ],
+)
+def test_every_policy_field_is_checked_when_built(
+    field: str, value: object, error: type[Exception]
+) -> None:
+    with pytest.raises(error, match=field):
+        CachePolicy(**{field: value})

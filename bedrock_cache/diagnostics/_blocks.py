@@ -49,7 +49,7 @@ def normalized(item: Mapping[str, Any]) -> str:
 def raw_blocks(request: Mapping[str, Any], layout: Layout) -> Iterator[tuple[Block, Any]]:
     """Each layout block with the request's own item for it."""
     for block in layout.blocks:
-        yield block, _container(request, block)[block.slot]  # type: ignore[arg-type]
+        yield block, _container(request, block)[block.slot]
 
 
 def section_position(layout: Layout, block: Block) -> int:

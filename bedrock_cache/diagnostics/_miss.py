@@ -16,8 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from .._layout import Block, Layout
-from .._models import ModelSpec
-from .._planner import TTL_SECONDS
+from .._models import TTL_SECONDS, ModelSpec
 from .._rules import EntryCheckpoint, Placement, entry_checkpoints
 from .._usage import CacheUsage
 from ._blocks import Signature, block_text, raw_blocks, section_position
@@ -100,13 +99,13 @@ class Expectation:
         """The call's miss, given the usage Bedrock reported; ``None`` if it read as expected."""
         if not self.supports_caching:
             return None
+        if self.changed is not None:  # even when nothing is cached now: the change is why
+            where, what = self.changed
+            return _miss("prefix_changed", where, what)
         if usage.cache_read == 0 and usage.cache_write == 0:
             if self.below_minimum is None:
                 return None
             return Miss("below_minimum", self.below_minimum)
-        if self.changed is not None:
-            where, what = self.changed
-            return _miss("prefix_changed", where, what)
         if self.out_of_reach is not None:
             where, distance, limit = self.out_of_reach
             what = (

@@ -11,11 +11,16 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .._layout import Layout
-from .._models import TTL, ModelSpec
-from .._rules import EntryCheckpoint, check_request, entry_checkpoints, existing_placements
+from .._models import TTL, TTL_SECONDS, ModelSpec
+from .._rules import (
+    EntryCheckpoint,
+    check_request,
+    entry_checkpoints,
+    existing_placements,
+    lookback_positions,
+)
 from ._clock import Clock
 
-TTL_SECONDS: dict[str, float] = {"5m": 300.0, "1h": 3600.0}
 #: Entries held before the first sweep of expired ones; later sweeps at twice the live count.
 SWEEP_AT = 256
 
@@ -146,7 +151,7 @@ class PromptCache:
 
         A hit resets the entry's TTL ("5 minutes by default, reset by every hit").
         """
-        for position in range(after, max(after - spec.lookback_blocks, 0) - 1, -1):
+        for position in lookback_positions(spec, after):
             key = (spec.model_id, layout.blocks[position].fingerprint)
             entry = self._entries.get(key)
             if entry is None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._instrument import CONTEXT_KEY, OPERATIONS
+from ..apis._invoke import INVOKE_OPERATIONS
 from ._faults import log_fault
 from ._otel import CallSpan, OpenTelemetry
 
@@ -31,7 +32,8 @@ class ActiveCall:
 
     @property
     def request(self) -> Mapping[str, Any]:
-        """The request as sent: planned, or the caller's own after Bedrock refused our plan."""
+        """The request as sent: planned (in Converse form, also for an InvokeModel body), or the
+        caller's own after Bedrock refused our plan."""
         sent: Mapping[str, Any] = (
             self.planned.original if self.planned.resent else self.planned.prepared.request
         )
@@ -63,7 +65,7 @@ def active_call() -> ActiveCall | None:
 def hook_client(client: Any) -> None:
     """Make every planned call of ``client`` active while it runs (idempotent)."""
     events = client.meta.events
-    for operation in OPERATIONS:
+    for operation in (*OPERATIONS, *INVOKE_OPERATIONS):
         for event, handler in (
             ("before-call", _before_call),
             ("after-call", _after_call),
@@ -90,18 +92,28 @@ def _before_call(context: dict[str, Any], **_: Any) -> None:
         log_fault("starting the call's telemetry", exc)
 
 
-def _after_call(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+def _leave(context: dict[str, Any]) -> ActiveCall | None:
+    """The call that ``before-call`` made active, no longer active (``None`` if none was)."""
     found: tuple[ActiveCall, Token[ActiveCall | None]] | None = context.pop(_KEY, None)
     if found is None:
-        return
+        return None
     call, token = found
+    call.leave(token)
+    return call
+
+
+def _after_call(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     try:
-        call.leave(token)
+        call = _leave(context)
+        if call is None:
+            return
         error = parsed.get("Error")
         if isinstance(error, Mapping):
             call.end(str(error.get("Code") or "error"))
-        elif "stream" in parsed:
+        elif "stream" in parsed:  # ConverseStream
             parsed["stream"] = _ActiveStream(parsed["stream"], call)
+        elif parsed.get("body") is not None and not hasattr(parsed["body"], "read"):
+            parsed["body"] = _ActiveStream(parsed["body"], call)  # InvokeModelWithResponseStream
         else:
             call.end()
     except Exception as exc:
@@ -109,13 +121,10 @@ def _after_call(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> No
 
 
 def _after_call_error(exception: BaseException, context: dict[str, Any], **_: Any) -> None:
-    found: tuple[ActiveCall, Token[ActiveCall | None]] | None = context.pop(_KEY, None)
-    if found is None:
-        return
-    call, token = found
     try:
-        call.leave(token)
-        call.end(type(exception).__name__, exception)
+        call = _leave(context)
+        if call is not None:
+            call.end(type(exception).__name__, exception)
     except Exception as exc:
         log_fault("ending the call's telemetry", exc)
 

@@ -1,0 +1,116 @@
+"""Reuse observations: which prefixes recur, at which gaps, and where cache entries stand.
+
+The planner learns from traffic through a :class:`ReuseStore`: one ``lookup`` before planning a
+request (a single round trip for all its boundary fingerprints) and one ``record`` after. Only
+fingerprints (hashes of an exact prefix) and times are stored, never text, so a store may be
+shared by a fleet. The store only persists; how an observation changes when a prefix is seen
+again is decided here, in :meth:`Observation.seen_again`, so every store behaves alike.
+
+:class:`InProcessStore` (bounded, least recently seen forgotten first) is the default.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol, runtime_checkable
+
+from ._models import TTL, TTL_SECONDS, entry_alive
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What is known of one prefix fingerprint. Primitives only, so it serializes as is.
+
+    A *group* observation (keyed by a group fingerprint, see :attr:`group`) counts prefixes of
+    one kind under one parent instead: ``seen`` members, of which ``recurred_5m`` / ``recurred_1h``
+    were seen again within five minutes / within the hour of their first sighting.
+    """
+
+    seen: int
+    """Requests that carried this prefix (members, for a group)."""
+    last_seen: float
+    """Clock time of the latest of them."""
+    recurred_5m: int = 0
+    """Gaps between consecutive sightings of at most five minutes."""
+    recurred_1h: int = 0
+    """Gaps over five minutes and at most an hour (longer gaps: ``seen - 1`` minus both)."""
+    entry_at: float | None = None
+    """When a checkpoint here last wrote or read a cache entry."""
+    entry_ttl: str = ""
+    """That entry's TTL (``"5m"`` or ``"1h"``), ``""`` when none was placed."""
+    group: str = ""
+    """Keys of the groups this prefix belongs to (its kind under its parent), space-separated."""
+
+    @classmethod
+    def first(cls, now: float, group: str = "") -> Observation:
+        """A prefix seen for the first time."""
+        return cls(seen=1, last_seen=now, group=group)
+
+    def seen_again(self, now: float) -> Observation:
+        """This prefix (or a new member of this group) seen once more at ``now``."""
+        gap = now - self.last_seen
+        quick = self.recurred_5m + (gap <= TTL_SECONDS["5m"])
+        slow = self.recurred_1h + (TTL_SECONDS["5m"] < gap <= TTL_SECONDS["1h"])
+        last = max(now, self.last_seen)
+        return Observation(  # not dataclasses.replace: this runs for every boundary
+            self.seen + 1, last, quick, slow, self.entry_at, self.entry_ttl, self.group
+        )
+
+    def with_entry(self, now: float, ttl: TTL) -> Observation:
+        """A checkpoint here wrote or read a cache entry with ``ttl`` at ``now``."""
+        return replace(self, entry_at=now, entry_ttl=ttl)
+
+    def entry_alive(self, now: float) -> bool:
+        """A cache entry placed here is still live at ``now`` (the one liveness check)."""
+        if self.entry_at is None or self.entry_ttl not in TTL_SECONDS:
+            return False
+        ttl: TTL = "1h" if self.entry_ttl == "1h" else "5m"
+        return entry_alive(self.entry_at, ttl, now)
+
+
+@runtime_checkable
+class ReuseStore(Protocol):
+    """Where reuse observations live. Implementations must be thread-safe and bounded.
+
+    A store that fails or times out should raise; the caller then plans without observations.
+    """
+
+    def lookup(self, fingerprints: Sequence[str]) -> dict[str, Observation]:
+        """The known observations among ``fingerprints`` (unknown ones are absent)."""
+        ...
+
+    def record(self, now: float, observations: Mapping[str, Observation]) -> None:
+        """Store these observations (replacing earlier ones); ``now`` may drive expiry."""
+        ...
+
+
+class InProcessStore:
+    """The default store: a bounded, thread-safe map in this process."""
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        if not isinstance(max_entries, int) or max_entries < 1:
+            raise ValueError(f"max_entries must be a positive int, not {max_entries!r}")
+        self._max = max_entries
+        self._seen: OrderedDict[str, Observation] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._seen)
+
+    def lookup(self, fingerprints: Sequence[str]) -> dict[str, Observation]:
+        seen = self._seen
+        with self._lock:
+            return {fp: seen[fp] for fp in fingerprints if fp in seen}
+
+    def record(self, now: float, observations: Mapping[str, Observation]) -> None:
+        seen = self._seen
+        with self._lock:
+            for fingerprint, observation in observations.items():
+                seen[fingerprint] = observation
+                seen.move_to_end(fingerprint)
+            while len(seen) > self._max:
+                seen.popitem(last=False)
