@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: demo test lint install bench clean
+LOWEST := .venv-lowest
+CHECK := .package-check
+
+.PHONY: demo test test-lowest check-package lint install bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,9 +32,37 @@ test: $(STAMP)
 	$(BIN)/ruff format --check bedrock_cache langchain_bedrock_cache llama_index_bedrock_cache tests integrations benchmarks
 	$(BIN)/mypy
 
+# The suite against the lowest versions pyproject.toml allows (uv's lowest-direct resolution),
+# in two lines: langchain-core 0.3 without the [agents] extra (langchain 1.x needs core 1.x),
+# then every extra, with langchain 1.x.
+test-lowest: $(STAMP)
+	rm -rf $(LOWEST) && $(BIN)/uv venv -q --python $(BIN)/python $(LOWEST)
+	$(BIN)/uv pip install -q --python $(LOWEST)/bin/python --resolution lowest-direct \
+		-e '.[langchain,llama-index,otel,redis,dev]'
+	$(BIN)/uv pip list -q --python $(LOWEST)/bin/python | grep -iE '^(boto|langchain|langgraph |llama-index-(core|llms))'
+	$(LOWEST)/bin/python -m pytest -q -p no:cacheprovider
+	rm -rf $(LOWEST) && $(BIN)/uv venv -q --python $(BIN)/python $(LOWEST)
+	$(BIN)/uv pip install -q --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[all,dev]'
+	$(BIN)/uv pip list -q --python $(LOWEST)/bin/python | grep -iE '^(boto|langchain|langgraph |llama-index-(core|llms))'
+	$(LOWEST)/bin/python -m pytest -q -p no:cacheprovider
+	rm -rf $(LOWEST)
+
+# A warning-free build; the wheel installs into a clean venv, its CLI runs and __version__ is
+# the distribution's version.
+check-package: $(STAMP)
+	rm -rf $(CHECK) build && mkdir -p $(CHECK)
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m build --outdir $(CHECK)/dist . > $(CHECK)/build.log 2>&1 \
+		|| (cat $(CHECK)/build.log; exit 1)
+	! grep -i 'warning' $(CHECK)/build.log
+	$(BIN)/uv venv -q --python $(BIN)/python $(CHECK)/venv
+	$(BIN)/uv pip install -q --python $(CHECK)/venv/bin/python $(CHECK)/dist/*.whl
+	cd $(CHECK) && venv/bin/bedrock-cache models > /dev/null && venv/bin/python -c \
+		"import importlib.metadata as m, bedrock_cache as b; assert b.__version__ == m.version('bedrock-prompt-cache'), b.__version__"
+	rm -rf $(CHECK) build
+
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.fleet
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LOWEST) $(CHECK) .pytest_cache .mypy_cache .ruff_cache

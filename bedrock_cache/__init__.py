@@ -5,6 +5,10 @@ cost accounting, and client instrumentation. The local Bedrock stand-in lives in
 :mod:`bedrock_cache.emulator`.
 """
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+
+from ._auto import instrument_all, uninstrument_all
 from ._breaker import CircuitBreaker
 from ._estimate import (
     ObservedTraffic,
@@ -54,6 +58,11 @@ from ._usage import (
     usage_from_stream_event,
 )
 from .diagnostics import Finding, Miss, MissExplainer, lint
+
+try:
+    __version__ = _version("bedrock-prompt-cache")
+except PackageNotFoundError:  # pragma: no cover - a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "RECENT_CALLS",
@@ -110,6 +119,7 @@ __all__ = [
     "entry_checkpoints",
     "estimate",
     "estimate_savings",
+    "instrument_all",
     "instrument_client",
     "is_instrumented",
     "lint",
@@ -118,6 +128,7 @@ __all__ = [
     "plan_checkpoints",
     "record_call",
     "resolve_model",
+    "uninstrument_all",
     "usage_from_anthropic",
     "usage_from_converse",
     "usage_from_invocation_metrics",

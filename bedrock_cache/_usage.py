@@ -141,21 +141,26 @@ def _invoke_counts(counts: Mapping[str, Any], uncached: str, output: str) -> Cac
 def usage_from_langchain(usage_metadata: Mapping[str, Any]) -> CacheUsage:
     """From a LangChain ``AIMessage.usage_metadata``.
 
-    langchain-aws counts reads and writes inside ``input_tokens``. When Bedrock sends
-    ``cacheDetails`` it reports writes as ``ephemeral_5m/1h_input_tokens`` and sets
+    langchain-aws counts reads and writes inside ``input_tokens`` (before 0.2.2x it passed
+    Bedrock's uncached ``inputTokens`` through, with Bedrock's ``totalTokens``; the larger of
+    ``input_tokens`` and ``total_tokens - output_tokens`` is the total input either way). When
+    Bedrock sends ``cacheDetails`` it reports writes as ``ephemeral_5m/1h_input_tokens`` and sets
     ``cache_creation`` to 0, so the true write count is the sum of the three.
     """
     details: Mapping[str, Any] = usage_metadata.get("input_token_details") or {}
     read = _int(details, "cache_read")
     write_1h = _int(details, "ephemeral_1h_input_tokens")
     write_5m = _int(details, "cache_creation") + _int(details, "ephemeral_5m_input_tokens")
-    total_input = _int(usage_metadata, "input_tokens")
+    output = _int(usage_metadata, "output_tokens")
+    total_input = max(
+        _int(usage_metadata, "input_tokens"), _int(usage_metadata, "total_tokens") - output
+    )
     return CacheUsage(
         cache_read=read,
         cache_write_5m=write_5m,
         cache_write_1h=write_1h,
         uncached_input=max(0, total_input - read - write_5m - write_1h),
-        output=_int(usage_metadata, "output_tokens"),
+        output=output,
     )
 
 
@@ -357,7 +362,8 @@ def _snapshot(tallies: list[_Tally]) -> StatsSnapshot:
 def _summary_line(label: str, snap: StatsSnapshot) -> str:
     u = snap.usage
     return (
-        f"{label}: {snap.requests} requests, cache read {u.cache_read:,} / write "
+        f"{label}: {snap.requests:,} request{'' if snap.requests == 1 else 's'}, "
+        f"cache read {u.cache_read:,} / write "
         f"{u.cache_write:,} (1h {u.cache_write_1h:,}) / uncached {u.uncached_input:,} / output "
         f"{u.output:,} tokens; token hit rate {snap.token_hit_rate:.1%}, request hit rate "
         f"{snap.request_hit_rate:.1%}; cost ${snap.cost:.4f} vs ${snap.cost_without_cache:.4f} "

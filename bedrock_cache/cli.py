@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
-from . import _estimate_cli
+from . import _cli_calibrate, _cli_models, _cli_run, _estimate_cli
 from .diagnostics import _lint_cli
 from .emulator import _cli as _emulator_cli
 from .telemetry import _report_cli
@@ -20,6 +20,9 @@ COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], N
     _estimate_cli.add_parser,
     _lint_cli.add_parser,
     _report_cli.add_parser,
+    _cli_models.add_parser,
+    _cli_calibrate.add_parser,
+    _cli_run.add_parser,
 ]
 
 

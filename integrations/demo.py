@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 
+from bedrock_cache import ResolvedModel, resolve_model
 from integrations.shared import arguments, print_side_by_side, run_once
 
 APPS = [
@@ -23,8 +24,45 @@ APPS = [
 ]
 
 
+LEGEND = [
+    ("read", "input read from the cache (billed at the cache-read price)"),
+    ("write", "input written to the cache (billed at the cache-write price)"),
+    ("uncached", "input billed at the full input price"),
+    ("output", "tokens the model generated"),
+    ("cost $", "what the call cost, in USD"),
+]
+
+
+def usd_per_million(value: float | None) -> str:
+    return "n/a" if value is None else f"${value:,.4g}"
+
+
+def print_intro(model: ResolvedModel, real: bool) -> None:
+    """Where the calls go, which model and prices are used, and how to read the tables."""
+    if real:
+        print("Running on Amazon Bedrock with your AWS credentials: these calls are billed.")
+    else:
+        print(
+            "Running on the local Bedrock emulator (127.0.0.1) with Bedrock's caching rules: "
+            "no AWS call is made and nothing is billed."
+        )
+    p = model.spec.prices
+    factor = model.price_multiplier
+    print(
+        f"Model {model.requested_id} (base model {model.spec.model_id}); prices in USD per 1M "
+        f"tokens: input {usd_per_million(p.input)}, output {usd_per_million(p.output)}, "
+        f"cache read {usd_per_million(p.cache_read)}, "
+        f"cache write {usd_per_million(p.cache_write_5m)}"
+        + (f", times {factor:g} for this profile." if factor != 1 else ".")
+    )
+    print("Each app runs twice on the same traffic, with caching and without. Per call, in tokens:")
+    for column, meaning in LEGEND:
+        print(f"  {column:<9} {meaning}")
+
+
 def main() -> None:
     args = arguments(__doc__ or "")
+    print_intro(resolve_model(args.model), args.real)
     summary: list[tuple[str, float, float, float]] = []
     for name in APPS:
         module = importlib.import_module(name)
@@ -38,6 +76,10 @@ def main() -> None:
     for name, hit, before, after in summary:
         change = (after - before) / before if before else 0.0
         print(f"{name:<32} {hit:>9.1%} {before:>10.5f} {after:>10.5f} {change:>+7.0%}")
+    print(
+        "hit rate: input tokens read from the cache / all input tokens, over the cached run. "
+        "'without' and 'with' are each app's total USD cost."
+    )
 
 
 if __name__ == "__main__":

@@ -15,21 +15,42 @@ numbers back::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 try:
-    import langchain.agents  # noqa: F401
     import langchain_aws  # noqa: F401
     import langchain_core  # noqa: F401
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
-        "langchain_bedrock_cache needs LangChain and langchain-aws: "
+        "langchain_bedrock_cache needs langchain-core and langchain-aws: "
         "pip install 'bedrock-prompt-cache[langchain]'"
     ) from exc
 
 from ._callbacks import BedrockCacheCallbackHandler
-from ._middleware import BedrockCacheMiddleware
 from ._models import bedrock_converse_model
 from ._qa import cached_qa_prompt, create_cached_qa_chain, format_cached_context
 from ._runnable import with_bedrock_cache
+
+if TYPE_CHECKING:
+    from ._middleware import BedrockCacheMiddleware
+
+from bedrock_cache import __version__ as __version__
+
+
+def __getattr__(name: str) -> Any:
+    # The agent middleware needs langchain >= 1.0 (the [agents] extra); the callback handler,
+    # LCEL and chat-model paths work with langchain-core 0.3 alone, so import it on first use.
+    if name == "BedrockCacheMiddleware":
+        try:
+            from ._middleware import BedrockCacheMiddleware
+        except ImportError as exc:
+            raise ImportError(
+                "BedrockCacheMiddleware needs langchain >= 1.0 (langchain.agents.middleware): "
+                "pip install 'bedrock-prompt-cache[agents]'"
+            ) from exc
+        return BedrockCacheMiddleware
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "BedrockCacheCallbackHandler",

@@ -73,6 +73,7 @@ class BedrockCacheCallbackHandler(BaseCallbackHandler):
         self._counted = 0
         self._models: OrderedDict[UUID, str] = OrderedDict()
         self._lock = threading.Lock()
+        self._said_counting_only = False
 
     def on_chat_model_start(
         self,
@@ -129,7 +130,22 @@ class BedrockCacheCallbackHandler(BaseCallbackHandler):
                 resolved = self.resolver.resolve(model_id, started_model)
                 usage = usage_from_langchain(usage_metadata)
                 report = _with_miss(record_call(self.stats, resolved, usage), message)
+                if RESPONSE_KEY not in message.response_metadata and resolved.spec.supports_caching:
+                    self._say_counting_only(model_id)
         return report
+
+    def _say_counting_only(self, model_id: str) -> None:
+        """Once per handler: this model's client is not planned, so nothing gets cached."""
+        with self._lock:
+            if self._said_counting_only:
+                return
+            self._said_counting_only = True
+        logger.warning(
+            "BedrockCacheCallbackHandler is only counting: calls to %s are not planned, so no "
+            "cache checkpoints are placed. Add bedrock_cache.instrument_all() at startup (or "
+            "run the app with `bedrock-cache run -- python app.py`) to turn planning on.",
+            model_id,
+        )
 
     def reset(self) -> None:
         """Forget every run and total."""
@@ -143,7 +159,8 @@ class BedrockCacheCallbackHandler(BaseCallbackHandler):
         """Readable totals: runs counted, tokens by kind, hit rates, dollars spent and saved."""
         with self._lock:
             count = self._counted
-        return f"Bedrock prompt cache, {count} LLM runs -- {self.stats.summary()}"
+        runs = f"{count:,} LLM run{'' if count == 1 else 's'}"
+        return f"Bedrock prompt cache, {runs} -- {self.stats.summary()}"
 
     def __str__(self) -> str:
         return self.summary()

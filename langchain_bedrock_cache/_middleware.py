@@ -11,15 +11,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-from langchain.agents.middleware.types import (
-    AgentMiddleware,
-    ExtendedModelResponse,
-    ModelCallResult,
-    ModelRequest,
-    ModelResponse,
-)
+from langchain.agents.middleware.types import AgentMiddleware, ModelRequest, ModelResponse
 from langchain_core.messages import AIMessage
 
 from bedrock_cache import RESPONSE_KEY, BedrockCache, CacheStats, CallReport
@@ -27,6 +21,10 @@ from bedrock_cache import instrument_client as _instrument_client
 from bedrock_cache._faults import fault, warn_user
 
 from ._models import BedrockChatModel, base_models_of, bedrock_chat_model, cache_from
+
+if TYPE_CHECKING:  # ExtendedModelResponse (and this alias with it) are new in langchain 1.2
+    from langchain.agents.middleware.types import ModelCallResult
+
 
 UnsupportedModelBehavior: TypeAlias = Literal["ignore", "warn", "raise"]
 #: Key of the LangSmith run metadata entry that carries a model call's cache report.
@@ -169,9 +167,9 @@ def _annotate_trace(result: ModelCallResult[Any], reports: list[CallReport]) -> 
 
 
 def _messages(result: ModelCallResult[Any]) -> list[AIMessage]:
-    if isinstance(result, ExtendedModelResponse):
-        result = result.model_response
-    messages = [result] if isinstance(result, AIMessage) else result.result
+    # langchain >= 1.2 may wrap the response with a Command (ExtendedModelResponse).
+    response: Any = getattr(result, "model_response", result)
+    messages = [response] if isinstance(response, AIMessage) else response.result
     return [message for message in messages if isinstance(message, AIMessage)]
 
 

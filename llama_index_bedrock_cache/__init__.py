@@ -23,6 +23,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         "pip install 'bedrock-prompt-cache[llama-index]'"
     ) from exc
 
+from bedrock_cache import __version__ as __version__
+
 from ._callbacks import BedrockCacheCallbackHandler
 from ._events import BedrockCacheEvent, BedrockCacheEventHandler
 from ._llm import CachingBedrockConverse, cache_of, with_bedrock_cache

@@ -75,7 +75,9 @@ def system_tokens(client: Any) -> int:
 # -- usage -------------------------------------------------------------------------------------
 
 
-def test_cached_system_prompt_is_written_then_read(bedrock_emulator: Emulator, api: str) -> None:
+def test_cached_system_prompt_is_written_then_read(
+    bedrock_emulator: Emulator, api: str, client_sends_ttl: bool
+) -> None:
     client = bedrock_emulator.client()
     cached = system_tokens(client)
     total_input = count(client, SONNET, **_converse_fields(cached_system_request()))
@@ -83,7 +85,10 @@ def test_cached_system_prompt_is_written_then_read(bedrock_emulator: Emulator, a
     first = call(client, api, cached_system_request())
     assert first["cacheWriteInputTokens"] == cached
     assert first["cacheReadInputTokens"] == 0
-    assert first["cacheDetails"] == [{"ttl": "5m", "inputTokens": cached}]
+    # A botocore without the ttl member (< 1.43) does not parse cacheDetails either.
+    assert first.get("cacheDetails") == (
+        [{"ttl": "5m", "inputTokens": cached}] if client_sends_ttl else None
+    )
     assert first["inputTokens"] == total_input - cached
     assert first["totalTokens"] == total_input + first["outputTokens"]
 
@@ -130,7 +135,11 @@ def test_five_minute_entry_expires_and_every_hit_resets_it(
     assert expired["cacheWriteInputTokens"] > 0
 
 
-def test_one_hour_entry_survives_ten_minutes(bedrock_emulator: Emulator, api: str) -> None:
+def test_one_hour_entry_survives_ten_minutes(
+    bedrock_emulator: Emulator, api: str, client_sends_ttl: bool
+) -> None:
+    if not client_sends_ttl:
+        pytest.skip("this botocore cannot send a cachePoint ttl (1.43 and later can)")
     client = bedrock_emulator.client()
     request = {**cached_system_request(), "system": [{"text": SYSTEM}, CACHE_1H]}
     first = call(client, api, request)
@@ -237,7 +246,11 @@ REJECTED: dict[str, dict[str, Any]] = {
 
 
 @pytest.mark.parametrize("case", sorted(REJECTED))
-def test_bedrock_rejects_these_checkpoints(bedrock_emulator: Emulator, api: str, case: str) -> None:
+def test_bedrock_rejects_these_checkpoints(
+    bedrock_emulator: Emulator, api: str, case: str, client_sends_ttl: bool
+) -> None:
+    if "1h" in case and not client_sends_ttl:
+        pytest.skip("this botocore cannot send a cachePoint ttl (1.43 and later can)")
     client = bedrock_emulator.client()
     with pytest.raises(client.exceptions.ValidationException):
         send(client, api, REJECTED[case])

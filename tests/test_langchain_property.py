@@ -54,7 +54,9 @@ def words(tokens: int, seed: int) -> str:
 def human(draw: st.DrawFn, seed: int, manual: list[int]) -> HumanMessage:
     blocks: list[Any] = [{"type": "text", "text": words(draw(SIZES), seed)}]
     if draw(st.booleans()):
-        blocks.append({"type": "image", "base64": PNG, "mime_type": "image/png"})
+        # The image block form every supported langchain-aws (0.2.22 and later) accepts.
+        source = {"type": "base64", "mediaType": "image/png", "data": PNG}
+        blocks.append({"type": "image", "source": source})
     if draw(st.booleans()):
         blocks.append({"type": "text", "text": words(draw(SIZES), seed + 1)})
     if len(manual) < 2 and draw(st.integers(0, 5)) == 0:
