@@ -6,6 +6,7 @@ and with or without this package's planning: it reads the usage LangChain alread
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -30,6 +31,8 @@ from bedrock_cache import (
     usage_from_langchain,
 )
 from bedrock_cache._faults import fault
+
+logger = logging.getLogger("bedrock_cache")
 
 #: Runs started but not yet ended that are remembered; only runs that never end are dropped.
 IN_FLIGHT = 65_536
