@@ -13,7 +13,7 @@ out as the user built it.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -197,7 +197,10 @@ def _resend_unplanned(
     return 0
 
 
-def _after(parsed: dict[str, Any], context: Mapping[str, Any]) -> None:
+def _answered(
+    parsed: dict[str, Any], context: Mapping[str, Any], read: Callable[[_Call], None]
+) -> None:
+    """Record a planned call's answer: an error code as the call's outcome, else ``read`` it."""
     entry = context.get(CONTEXT_KEY)
     if not isinstance(entry, _Call):
         return
@@ -205,12 +208,20 @@ def _after(parsed: dict[str, Any], context: Mapping[str, Any]) -> None:
         code = error_code(parsed)
         if code is not None:
             entry.cache.record_outcome(entry.prepared.model, outcome_of_code(code))
-        elif isinstance(parsed.get("usage"), Mapping):
+        else:
+            read(entry)
+    except Exception as exc:
+        fault("could not record a response; the call is unaffected", exc)
+
+
+def _after(parsed: dict[str, Any], context: Mapping[str, Any]) -> None:
+    def read(entry: _Call) -> None:
+        if isinstance(parsed.get("usage"), Mapping):
             _record(entry, usage_from_converse(parsed["usage"]), parsed)
         elif isinstance(parsed.get("stream"), EventStream):
             parsed["stream"] = TappedEventStream(parsed["stream"], entry)
-    except Exception as exc:
-        fault("could not record a response; the call is unaffected", exc)
+
+    _answered(parsed, context, read)
 
 
 def _after_error(exception: BaseException, context: Mapping[str, Any]) -> None:
@@ -289,14 +300,7 @@ def _before_invoke(
 
 
 def _after_invoke(parsed: dict[str, Any], context: Mapping[str, Any]) -> None:
-    entry = context.get(CONTEXT_KEY)
-    if not isinstance(entry, _Call):
-        return
-    try:
-        code = error_code(parsed)
-        if code is not None:
-            entry.cache.record_outcome(entry.prepared.model, outcome_of_code(code))
-        else:
-            tap_invoke_response(parsed, lambda usage, target: _record(entry, usage, target))
-    except Exception as exc:
-        fault("could not record a response; the call is unaffected", exc)
+    def read(entry: _Call) -> None:
+        tap_invoke_response(parsed, lambda usage, target: _record(entry, usage, target))
+
+    _answered(parsed, context, read)
