@@ -71,7 +71,7 @@ def test_langchain_handler_keeps_totals_not_every_run() -> None:
     assert growth_over(calls) < 100_000
     assert handler.stats.total().requests == 40_000
     assert len(handler.runs) == 100 and len(handler.stats.recent()) == 100
-    assert str(handler).startswith("Bedrock prompt cache, 40000 LLM runs")
+    assert str(handler).startswith("Bedrock prompt cache, 40,000 LLM runs")
 
 
 @pytest.fixture

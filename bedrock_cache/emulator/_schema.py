@@ -32,8 +32,9 @@ def _instance(schema: Mapping[str, Any], root: Mapping[str, Any], depth: int) ->
     schema = _resolved(schema, root)
     if "const" in schema:
         return schema["const"]
-    if schema.get("enum"):
-        return schema["enum"][0]
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum:
+        return enum[0]
     for combinator in ("allOf", "anyOf", "oneOf"):
         options = schema.get(combinator)
         if options and isinstance(options[0], Mapping):
