@@ -5,6 +5,7 @@ cost accounting, and client instrumentation. The local Bedrock stand-in lives in
 :mod:`bedrock_cache.emulator`.
 """
 
+from ._breaker import CircuitBreaker
 from ._estimate import (
     ObservedTraffic,
     ProvisionedThroughput,
@@ -27,8 +28,10 @@ from ._models import (
     default_table,
     resolve_model,
 )
+from ._outcomes import Outcome, outcome_of
 from ._planner import CachePolicy, Plan, PlannedCheckpoint, plan_checkpoints
 from ._pricing import Cost, Workload, cost_of, estimate
+from ._redis_store import RedisStore
 from ._resolve import ModelResolver
 from ._reuse import ReuseTracker, Sighting
 from ._rules import CheckpointRuleError, check_request, entry_checkpoints
@@ -36,8 +39,10 @@ from ._session import BedrockCache, CallReport, PreparedRequest, active_cache, r
 from ._store import InProcessStore, Observation, ReuseStore
 from ._tokens import CountTokensEstimator, DefaultEstimator, TokenEstimator, block_tokens
 from ._usage import (
+    RECENT_CALLS,
     CacheStats,
     CacheUsage,
+    CallRecord,
     StatsSnapshot,
     usage_from_anthropic,
     usage_from_converse,
@@ -51,6 +56,7 @@ from ._usage import (
 from .diagnostics import Finding, Miss, MissExplainer, lint
 
 __all__ = [
+    "RECENT_CALLS",
     "RESPONSE_KEY",
     "TTL",
     "BedrockCache",
@@ -58,8 +64,10 @@ __all__ = [
     "CachePolicy",
     "CacheStats",
     "CacheUsage",
+    "CallRecord",
     "CallReport",
     "CheckpointRuleError",
+    "CircuitBreaker",
     "Cost",
     "CountTokensEstimator",
     "DefaultEstimator",
@@ -75,11 +83,13 @@ __all__ = [
     "ModelTable",
     "Observation",
     "ObservedTraffic",
+    "Outcome",
     "Plan",
     "PlannedCheckpoint",
     "PreparedRequest",
     "Prices",
     "ProvisionedThroughput",
+    "RedisStore",
     "ResolvedModel",
     "ReuseStore",
     "ReuseTracker",
@@ -104,6 +114,7 @@ __all__ = [
     "is_instrumented",
     "lint",
     "observed_traffic",
+    "outcome_of",
     "plan_checkpoints",
     "record_call",
     "resolve_model",

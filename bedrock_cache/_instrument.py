@@ -12,22 +12,24 @@ out as the user built it.
 
 from __future__ import annotations
 
-import logging
 import weakref
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from botocore.eventstream import EventStream
+from botocore.validate import ParamValidator
+
 from ._fallback import rejection_of, restore_body
+from ._faults import fault
+from ._outcomes import error_code, outcome_of, outcome_of_code
 from ._usage import usage_from_converse, usage_from_stream_event
 from .apis._invoke import INVOKE_OPERATIONS, plan_invoke, tap_invoke_response
 
 if TYPE_CHECKING:  # the session imports this module; this one only names its types
     from ._planner import Plan
     from ._session import BedrockCache, PreparedRequest
-
-logger = logging.getLogger("bedrock_cache")
 
 OPERATIONS = ("Converse", "ConverseStream")
 CONTEXT_KEY = "bedrock_cache"
@@ -56,6 +58,10 @@ class _Call:
     """The parameters as the caller built them."""
     resent: bool = False
     """Bedrock rejected our checkpoints and the original went out instead."""
+    usage_seen: bool = False
+    """The stream's usage has been recorded (kept here, so copies of the stream share it)."""
+    cut: bool = False
+    """The stream has been counted as cut."""
 
     @property
     def plan(self) -> Plan | None:
@@ -92,7 +98,9 @@ def instrument_client(
     for operation, before, after in hooks:
         events.register(
             f"before-parameter-build.bedrock-runtime.{operation}",
-            lambda params, context, ref=ref, before=before, **_: before(ref(), params, context),
+            lambda params, context, model, ref=ref, before=before, **_: before(
+                ref(), params, context, model
+            ),
             unique_id=f"bedrock-cache-plan-{operation}",
         )
         events.register(
@@ -104,6 +112,11 @@ def instrument_client(
             f"after-call.bedrock-runtime.{operation}",
             lambda parsed, context, after=after, **_: after(parsed, context),
             unique_id=f"bedrock-cache-record-{operation}",
+        )
+        events.register(
+            f"after-call-error.bedrock-runtime.{operation}",
+            lambda exception, context, **_: _after_error(exception, context),
+            unique_id=f"bedrock-cache-record-error-{operation}",
         )
     from .telemetry._callhooks import hook_client  # telemetry builds on this module
 
@@ -135,18 +148,28 @@ def _planner_for(client: Any, params: Mapping[str, Any]) -> tuple[BedrockCache |
     return cache, hint
 
 
-def _before(client: Any, params: dict[str, Any], context: dict[str, Any]) -> None:
+def _before(client: Any, params: dict[str, Any], context: dict[str, Any], operation: Any) -> None:
     cache, hint = _planner_for(client, params)
-    if cache is None:
+    if cache is None or _invalid(params, operation):
         return
     try:
         prepared = cache.prepare(params, base_model_hint=hint)
-    except Exception:
-        logger.exception("bedrock_cache could not plan this request; sending it unchanged")
+    except Exception as exc:
+        fault("could not plan a request; it was sent as built", exc)
         return
     context[CONTEXT_KEY] = _Call(cache, prepared, dict(params))
     params.clear()
     params.update(prepared.request)
+
+
+def _invalid(params: Mapping[str, Any], operation: Any) -> bool:
+    """The caller's own request fails botocore's validation: send it as built, so the error
+    names the caller's own block indexes (not ones shifted by our checkpoints)."""
+    try:
+        return bool(ParamValidator().validate(params, operation.input_shape).has_errors())
+    except Exception as exc:
+        fault("could not validate a request; it was planned anyway", exc)
+        return False
 
 
 def _resend_unplanned(
@@ -162,18 +185,14 @@ def _resend_unplanned(
         return None
     try:
         restore_body(request_dict, operation, call.original)
-    except Exception:
-        logger.exception(
-            "bedrock_cache could not restore a rejected request; Bedrock's error stands"
-        )
+    except Exception as exc:
+        fault("could not restore a request Bedrock rejected; its error stands", exc)
         return None
     call.resent = True
     if call.cache.resolver.reject(call.prepared.model, reason):
-        logger.warning(
-            "bedrock_cache: Bedrock rejected our checkpoints for %s (%s); the request was resent "
-            "without them and later requests avoid it. Update the model table entry.",
-            call.prepared.model.spec.model_id,
-            reason,
+        fault(
+            f"Bedrock rejected our checkpoints for {call.prepared.model.spec.model_id} ({reason}); "
+            "the request was resent as built and later requests avoid it. Update the model table"
         )
     return 0
 
@@ -183,12 +202,25 @@ def _after(parsed: dict[str, Any], context: Mapping[str, Any]) -> None:
     if not isinstance(entry, _Call):
         return
     try:
-        if isinstance(parsed.get("usage"), Mapping):
+        code = error_code(parsed)
+        if code is not None:
+            entry.cache.record_outcome(entry.prepared.model, outcome_of_code(code))
+        elif isinstance(parsed.get("usage"), Mapping):
             _record(entry, usage_from_converse(parsed["usage"]), parsed)
-        elif "stream" in parsed:
-            parsed["stream"] = _StreamTap(parsed["stream"], entry)
-    except Exception:
-        logger.exception("bedrock_cache could not record this response; the call is unaffected")
+        elif isinstance(parsed.get("stream"), EventStream):
+            parsed["stream"] = TappedEventStream(parsed["stream"], entry)
+    except Exception as exc:
+        fault("could not record a response; the call is unaffected", exc)
+
+
+def _after_error(exception: BaseException, context: Mapping[str, Any]) -> None:
+    """A call that raised before Bedrock answered (a timeout, a dropped connection)."""
+    entry = context.get(CONTEXT_KEY)
+    if isinstance(entry, _Call):
+        try:
+            entry.cache.record_outcome(entry.prepared.model, outcome_of(exception))
+        except Exception as exc:
+            fault("could not record a failed call; the call is unaffected", exc)
 
 
 def _record(call: _Call, usage: Any, target: dict[str, Any]) -> None:
@@ -197,28 +229,51 @@ def _record(call: _Call, usage: Any, target: dict[str, Any]) -> None:
     target[RESPONSE_KEY] = report.as_dict()
 
 
-class _StreamTap:
-    """Passes a ConverseStream's events through; records usage from the final metadata event."""
+class TappedEventStream(EventStream):  # type: ignore[misc]
+    """A ConverseStream's own ``EventStream`` (same body, same events, same type) that records
+    the call once: its usage from the ``metadata`` event, and ``cut`` if it breaks off (an error
+    event, a dropped connection) or is closed before that event."""
 
-    def __init__(self, stream: Any, entry: _Call) -> None:
-        self._stream = stream
-        self._entry = entry
+    def __init__(self, stream: EventStream, call: _Call) -> None:
+        self.__dict__.update(stream.__dict__)  # share its body and event generator: nothing re-read
+        self._call = call
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        for event in self._stream:
-            try:
-                usage = usage_from_stream_event(event)
-                if usage is not None:
-                    _record(self._entry, usage, event["metadata"])
-            except Exception:
-                logger.exception("bedrock_cache could not record this stream's usage")
-            yield event
+        try:
+            for event in super().__iter__():
+                self._observe(event)
+                yield event
+        except Exception:
+            self._mark_cut()
+            raise
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
+    def close(self) -> None:
+        super().close()
+        if not self._call.usage_seen:
+            self._mark_cut()
+
+    def _observe(self, event: dict[str, Any]) -> None:
+        try:
+            usage = usage_from_stream_event(event)
+            if usage is not None and not self._call.usage_seen:
+                self._call.usage_seen = True
+                _record(self._call, usage, event["metadata"])
+        except Exception as exc:
+            fault("could not record a stream's usage; the stream is unaffected", exc)
+
+    def _mark_cut(self) -> None:
+        if self._call.cut:
+            return
+        self._call.cut = True
+        try:
+            self._call.cache.record_outcome(self._call.prepared.model, "cut")
+        except Exception as exc:
+            fault("could not record a cut stream; the stream is unaffected", exc)
 
 
-def _before_invoke(client: Any, params: dict[str, Any], context: dict[str, Any]) -> None:
+def _before_invoke(
+    client: Any, params: dict[str, Any], context: dict[str, Any], operation: Any
+) -> None:
     """InvokeModel: the same planning on the model's native body (``bedrock_cache.apis``)."""
     cache, hint = _planner_for(client, params)
     if cache is None:
@@ -226,8 +281,8 @@ def _before_invoke(client: Any, params: dict[str, Any], context: dict[str, Any])
     original = dict(params)
     try:
         prepared = plan_invoke(cache, params, hint)
-    except Exception:
-        logger.exception("bedrock_cache could not plan this request; sending it unchanged")
+    except Exception as exc:
+        fault("could not plan a request; it was sent as built", exc)
         return
     if prepared is not None:
         context[CONTEXT_KEY] = _Call(cache, prepared, original)
@@ -238,6 +293,10 @@ def _after_invoke(parsed: dict[str, Any], context: Mapping[str, Any]) -> None:
     if not isinstance(entry, _Call):
         return
     try:
-        tap_invoke_response(parsed, lambda usage, target: _record(entry, usage, target))
-    except Exception:
-        logger.exception("bedrock_cache could not record this response; the call is unaffected")
+        code = error_code(parsed)
+        if code is not None:
+            entry.cache.record_outcome(entry.prepared.model, outcome_of_code(code))
+        else:
+            tap_invoke_response(parsed, lambda usage, target: _record(entry, usage, target))
+    except Exception as exc:
+        fault("could not record a response; the call is unaffected", exc)

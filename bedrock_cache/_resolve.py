@@ -11,7 +11,6 @@ per model id.
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
 from collections import OrderedDict
@@ -19,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Literal, TypeAlias
 
+from ._config import check_table
+from ._faults import fault
 from ._models import (
     ModelSpec,
     ModelTable,
@@ -27,8 +28,7 @@ from ._models import (
     default_table,
     unknown_model_spec,
 )
-
-logger = logging.getLogger("bedrock_cache")
+from ._models import _profile_model as profile_model
 
 #: What ``base_model=`` accepts: one base model id, a mapping ARN -> base model id, or a boto3
 #: ``bedrock`` control-plane client (its ``get_inference_profile`` names the model).
@@ -91,6 +91,7 @@ class ModelResolver:
 
     def __init__(self, table: ModelTable | None = None, base_model: BaseModel = None) -> None:
         check_base_model(base_model)
+        check_table(table)
         self.table = table or default_table()
         self.base_model = base_model
         self._lock = threading.Lock()
@@ -153,7 +154,7 @@ class ModelResolver:
             if model_id in self._warned:
                 return
             self._warned.put(model_id, True)
-        logger.warning("bedrock_cache: %s", note)
+        fault(note)
 
 
 def _without(spec: ModelSpec, reason: Rejection) -> ModelSpec:
@@ -170,14 +171,7 @@ def _without(spec: ModelSpec, reason: Rejection) -> ModelSpec:
 def _profile_model(client: Any, arn: str) -> str | None:
     """The base model id ``GetInferenceProfile`` names for ``arn``; ``None`` if it cannot say."""
     try:
-        profile = client.get_inference_profile(inferenceProfileIdentifier=arn)
-        model_arn = str(profile["models"][0]["modelArn"])
+        return profile_model(client, arn)
     except Exception as exc:
-        logger.warning(
-            "bedrock_cache could not look up %s with get_inference_profile (%s); its requests go "
-            "out without checkpoints",
-            arn,
-            type(exc).__name__,
-        )
+        fault(f"get_inference_profile failed for {arn}; its requests go out as built", exc)
         return None
-    return model_arn.rsplit("/", 1)[-1]

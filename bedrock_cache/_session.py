@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import time
@@ -12,20 +11,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ._config import check_callable, check_instance, check_policy, check_table
+from ._config import policy_from as _policy_from
+from ._faults import fault
 from ._instrument import ACTIVE, active_cache, instrument_client
 from ._layout import Layout, LayoutMemo, with_checkpoints
 from ._models import ModelTable, ResolvedModel, default_table
+from ._outcomes import Outcome
 from ._planner import CachePolicy, Plan, boundaries, lookup_keys, observed, plan_checkpoints
 from ._pricing import Cost, cost_of
+from ._redis_store import open_store
 from ._resolve import BaseModel, ModelResolver
 from ._rules import Placement, existing_placements
-from ._store import InProcessStore, Observation, ReuseStore
+from ._store import Observation, ReuseStore
 from ._tokens import DefaultEstimator, TokenEstimator
-from ._usage import CacheStats, CacheUsage
+from ._usage import RECENT_CALLS, CacheStats, CacheUsage
 from .diagnostics import Expectation, Miss, MissExplainer, MissWarnings
 from .telemetry import OpenTelemetry, TraceLog, attach_telemetry
-
-logger = logging.getLogger("bedrock_cache")
 
 __all__ = ["BedrockCache", "CallReport", "PreparedRequest", "active_cache", "record_call"]
 
@@ -80,12 +82,14 @@ class BedrockCache:
             ``get_inference_profile`` is asked once per ARN.
         table: the model table; the process-wide default if omitted.
         estimator: token counter for planning; the offline default if omitted.
-        store: where reuse observations (fingerprints and times, never text) live; a bounded
-            in-process :class:`InProcessStore` if omitted. Share one store to share what a fleet
-            learns.
+        store: where reuse observations (fingerprints and times, never text) live: a store
+            object, or a ``redis://`` URL for a :class:`RedisStore` shared by a fleet. If omitted,
+            the URL in ``BEDROCK_CACHE_STORE``, else a bounded in-process :class:`InProcessStore`.
         tracker: deprecated alias of ``store``.
-        clock: seconds for the reuse observations (``time.monotonic`` by default; pass a
-            simulated clock to replay traffic).
+        clock: seconds for the reuse observations (wall-clock ``time.time`` by default, so the
+            processes of a fleet agree; pass a simulated clock to replay traffic).
+        recent: how many calls :attr:`stats` keeps in detail (``stats.recent()``); totals
+            always cover every call.
         explainer: explains each call's cache misses (:attr:`CallReport.miss`) and logs a
             warning per distinct miss per minute; a fresh one (no excerpts) if omitted.
         trace_log: append one JSON line per call to this file (see
@@ -102,31 +106,34 @@ class BedrockCache:
         base_model: BaseModel = None,
         table: ModelTable | None = None,
         estimator: TokenEstimator | None = None,
-        store: ReuseStore | None = None,
+        store: ReuseStore | str | None = None,
         tracker: ReuseStore | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
+        recent: int = RECENT_CALLS,
         explainer: MissExplainer | None = None,
         trace_log: str | os.PathLike[str] | TraceLog | None = None,
         opentelemetry: OpenTelemetry | bool | None = None,
     ) -> None:
-        if policy is not None and not isinstance(policy, CachePolicy):
-            raise TypeError("policy must be a bedrock_cache.CachePolicy")
-        if store is not None and not isinstance(store, ReuseStore):
-            raise TypeError("store must have lookup(fingerprints) and record(now, observations)")
-        if not callable(clock):
-            raise TypeError("clock must be a callable returning seconds, e.g. time.monotonic")
+        check_policy(policy)
+        check_table(table)
+        if estimator is not None and not callable(getattr(estimator, "block_tokens", None)):
+            raise TypeError(
+                "estimator must have a block_tokens(block) method, e.g. DefaultEstimator() or "
+                f"CountTokensEstimator(client), not {type(estimator).__name__}"
+            )
+        check_callable("clock", clock, "a function returning seconds, e.g. time.time")
         if tracker is not None:
             warnings.warn(
                 "BedrockCache(tracker=...) is deprecated; pass store=", DeprecationWarning, 2
             )
             store = store or tracker
-        self.store: ReuseStore = store if store is not None else InProcessStore()
+        self.store: ReuseStore = open_store(store)
         self._memo = LayoutMemo()
         self.policy = policy or CachePolicy()
         self.table = table or default_table()
         self.resolver = ModelResolver(self.table, base_model)
         self.estimator: TokenEstimator = estimator or DefaultEstimator()
-        self.stats = CacheStats()
+        self.stats = CacheStats(recent)
         self._clock = clock
         self.explainer = explainer or MissExplainer()
         self._warn = MissWarnings()
@@ -169,23 +176,23 @@ class BedrockCache:
         ]
         try:
             expectation = self.explainer.expect(request, layout, model.spec, places, now)
-        except Exception:
-            logger.exception("bedrock_cache could not judge this request's cache reuse")
+        except Exception as exc:
+            fault("could not judge a request's cache reuse; it was sent as planned", exc)
             expectation = None
         return PreparedRequest(planned, plan, model, expectation)
 
     def _lookup(self, keys: list[str]) -> Mapping[str, Observation]:
         try:
             return self.store.lookup(keys)
-        except Exception:
-            logger.warning("bedrock_cache reuse store lookup failed; planning without it")
+        except Exception as exc:
+            fault("the reuse store lookup failed; planning without it", exc)
             return {}
 
     def _record(self, now: float, observations: Mapping[str, Observation]) -> None:
         try:
             self.store.record(now, observations)
-        except Exception:
-            logger.warning("bedrock_cache reuse store record failed; observations dropped")
+        except Exception as exc:
+            fault("the reuse store record failed; observations dropped", exc)
 
     def record(
         self,
@@ -206,9 +213,15 @@ class BedrockCache:
         for listener in listeners:
             try:
                 listener(report)
-            except Exception:
-                logger.exception("bedrock_cache report listener failed; the call is unaffected")
+            except Exception as exc:
+                fault("a report listener failed; the call is unaffected", exc)
         return report
+
+    def record_outcome(self, model: str | ResolvedModel, outcome: Outcome) -> None:
+        """Count a call that did not end well (``failed``, ``throttled``, ``timed_out``,
+        ``cut``) in :attr:`stats`."""
+        resolved = self.resolve(model) if isinstance(model, str) else model
+        self.stats.record_outcome(resolved.requested_id, outcome)
 
     def _explain(self, model_id: str, expectation: Expectation, usage: CacheUsage) -> Miss | None:
         try:
@@ -216,8 +229,8 @@ class BedrockCache:
             if miss is not None:
                 self._warn(model_id, miss)
             return miss
-        except Exception:
-            logger.exception("bedrock_cache could not explain this call's cache usage")
+        except Exception as exc:
+            fault("could not explain a call's cache usage; the call is unaffected", exc)
             return None
 
     def add_listener(self, listener: ReportListener) -> None:
@@ -255,3 +268,19 @@ def record_call(
     cost = cost_of(usage, model)
     stats.record(model.requested_id, usage, cost=cost.total, cost_without_cache=cost.without_cache)
     return CallReport(model.requested_id, usage, cost, plan)
+
+
+def cache_from(cache: Any, options: Mapping[str, Any]) -> BedrockCache:
+    """An adapter's cache: ``cache`` as given, or a new one from CachePolicy ``options``."""
+    if cache is not None and options:
+        raise TypeError(
+            "pass either cache=BedrockCache(CachePolicy(...)) or CachePolicy options as keywords "
+            f"({', '.join(sorted(options))}), not both"
+        )
+    if cache is None:
+        return BedrockCache(_policy_from(options))
+    if isinstance(cache, CachePolicy):
+        raise TypeError("cache must be a BedrockCache: write BedrockCache(CachePolicy(...))")
+    check_instance("cache", cache, BedrockCache, "a bedrock_cache.BedrockCache")
+    result: BedrockCache = cache
+    return result

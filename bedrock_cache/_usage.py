@@ -6,9 +6,12 @@ Bedrock's own arithmetic: total input = inputTokens + cacheReadInputTokens + cac
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
+
+from ._outcomes import OUTCOMES, Outcome
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,22 @@ def usage_from_llama_index(response: Any) -> CacheUsage | None:
     )
 
 
+#: Calls whose detail :class:`CacheStats` keeps by default (totals are kept for every call).
+RECENT_CALLS = 1000
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One counted call, as kept in :meth:`CacheStats.recent`."""
+
+    model_id: str
+    usage: CacheUsage
+    cost: float
+    cost_without_cache: float
+    outcome: Outcome | None = None
+    """How the call ended if not well (``failed``, ``throttled``, ``timed_out``, ``cut``)."""
+
+
 @dataclass
 class _Tally:
     usage: CacheUsage = field(default_factory=CacheUsage)
@@ -190,6 +209,7 @@ class _Tally:
     requests_with_read: int = 0
     cost: float = 0.0
     cost_without_cache: float = 0.0
+    ended: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
 
 
 @dataclass(frozen=True)
@@ -198,9 +218,24 @@ class StatsSnapshot:
 
     usage: CacheUsage
     requests: int
+    """Calls whose usage Bedrock reported (and billed)."""
     requests_with_read: int
     cost: float
     cost_without_cache: float
+    failed: int = 0
+    """Calls that ended in an error other than the ones below (not billed when rejected)."""
+    throttled: int = 0
+    """Calls Bedrock refused for rate or quota (not billed)."""
+    timed_out: int = 0
+    """Calls that got no answer in time (Bedrock may bill what it processed; usage unknown)."""
+    cut: int = 0
+    """Streams that broke off after they started; their usage is in the totals when Bedrock
+    reported it before the break."""
+
+    @property
+    def unfinished(self) -> int:
+        """Calls that did not end well: failed + throttled + timed out + cut."""
+        return self.failed + self.throttled + self.timed_out + self.cut
 
     @property
     def token_hit_rate(self) -> float:
@@ -225,15 +260,29 @@ class StatsSnapshot:
             "cost_usd": round(self.cost, 6),
             "cost_without_cache_usd": round(self.cost_without_cache, 6),
             "saved_usd": round(self.saved, 6),
+            "failed": self.failed,
+            "throttled": self.throttled,
+            "timed_out": self.timed_out,
+            "cut": self.cut,
         }
 
 
 class CacheStats:
-    """Aggregates usage per model and overall; safe under threads and asyncio (one lock)."""
+    """Aggregates usage per model and overall; safe under threads and asyncio (one lock).
 
-    def __init__(self) -> None:
+    Totals cover every call ever recorded; the detail of the last ``recent`` calls is kept in
+    :meth:`recent` (older detail is dropped, so memory stays flat in long-running apps).
+    """
+
+    def __init__(self, recent: int = RECENT_CALLS) -> None:
+        if isinstance(recent, bool) or not isinstance(recent, int) or recent < 0:
+            raise ValueError(
+                f"recent must be a whole number of calls to keep in detail (0 or more, e.g. "
+                f"1000), not {recent!r}"
+            )
         self._lock = threading.Lock()
         self._by_model: dict[str, _Tally] = {}
+        self._recent: deque[CallRecord] = deque(maxlen=recent)
 
     def record(
         self,
@@ -250,6 +299,21 @@ class CacheStats:
             tally.requests_with_read += usage.cache_read > 0
             tally.cost += cost
             tally.cost_without_cache += cost_without_cache
+            self._recent.append(CallRecord(model_id, usage, cost, cost_without_cache))
+
+    def record_outcome(self, model_id: str, outcome: Outcome) -> None:
+        """Count a call that ended badly (its usage, if any, is recorded with :meth:`record`)."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
+        with self._lock:
+            tally = self._by_model.setdefault(model_id, _Tally())
+            tally.ended[outcome] += 1
+            self._recent.append(CallRecord(model_id, CacheUsage(), 0.0, 0.0, outcome))
+
+    def recent(self) -> list[CallRecord]:
+        """The last calls recorded, oldest first (at most ``recent`` of them)."""
+        with self._lock:
+            return list(self._recent)
 
     def total(self) -> StatsSnapshot:
         with self._lock:
@@ -273,6 +337,7 @@ class CacheStats:
     def reset(self) -> None:
         with self._lock:
             self._by_model.clear()
+            self._recent.clear()
 
 
 def _snapshot(tallies: list[_Tally]) -> StatsSnapshot:
@@ -285,6 +350,7 @@ def _snapshot(tallies: list[_Tally]) -> StatsSnapshot:
         requests_with_read=sum(t.requests_with_read for t in tallies),
         cost=sum(t.cost for t in tallies),
         cost_without_cache=sum(t.cost_without_cache for t in tallies),
+        **{outcome: sum(t.ended[outcome] for t in tallies) for outcome in OUTCOMES},
     )
 
 
@@ -295,5 +361,10 @@ def _summary_line(label: str, snap: StatsSnapshot) -> str:
         f"{u.cache_write:,} (1h {u.cache_write_1h:,}) / uncached {u.uncached_input:,} / output "
         f"{u.output:,} tokens; token hit rate {snap.token_hit_rate:.1%}, request hit rate "
         f"{snap.request_hit_rate:.1%}; cost ${snap.cost:.4f} vs ${snap.cost_without_cache:.4f} "
-        f"without caching (saved ${snap.saved:.4f})"
+        f"without caching (saved ${snap.saved:.4f})" + _unfinished(snap)
     )
+
+
+def _unfinished(snap: StatsSnapshot) -> str:
+    counts = [f"{getattr(snap, o)} {o.replace('_', ' ')}" for o in OUTCOMES if getattr(snap, o)]
+    return f"; not completed: {', '.join(counts)}" if counts else ""

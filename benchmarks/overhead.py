@@ -24,7 +24,7 @@ from .calls import filler
 from .workloads._common import SONNET_45, agent_tools
 
 SIZES = (10, 50, 200)
-REPEATS = 25
+REPEATS = 50
 WARMUP = 3
 CANNED = {
     "output": {"message": {"role": "assistant", "content": [{"text": "Canned answer."}]}},
@@ -180,7 +180,7 @@ def overhead_report() -> str:
     """The overhead table as printed by ``make bench``."""
     lines = [
         "Overhead: plugin time / framework time for the same call (20 tools, transport stubbed "
-        "at botocore before-call; medians of 25 calls, thread CPU time)",
+        f"at botocore before-call; medians of {REPEATS} calls, thread CPU time)",
         f"  {'framework':<32}{'messages':>9}{'framework ms':>14}{'plugin ms':>11}{'ratio':>8}",
     ]
     for name, size, plain, plugin in framework_overhead():

@@ -187,9 +187,10 @@ def write(
     libraries = "\n".join(f"- {name} {version}" for name, version in versions.items())
     (directory / "RESULTS.md").write_text(
         f"# Benchmark results\n\n"
-        f"Measured {when} on commit `{head}`, on {machine()}, by `make bench` "
-        f"({seconds:.0f} s). Costs are USD from the usage the local emulator returned, priced "
-        f"with `bedrock_cache.cost_of`; `x bound` is total cost over the clairvoyant lower bound "
+        f"Measured {when} on commit `{head}`, on {machine()}, by `python -m benchmarks` "
+        f"(what `make bench` runs; {seconds:.0f} s wall clock). Costs are USD from the usage "
+        f"the local emulator returned, priced with `bedrock_cache.cost_of`; `x bound` is total "
+        f"cost over the clairvoyant lower bound "
         f"(`benchmarks/bound.py`), `x best peer` over the cheapest peer library.\n\n"
         f"Libraries:\n{libraries}\n\n```\n{tables}\n```\n\n## Overhead\n\n```\n{overhead}\n```\n"
     )

@@ -8,8 +8,6 @@ body) there.
 
 from __future__ import annotations
 
-import logging
-import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -26,10 +24,9 @@ from langchain_core.messages import AIMessage
 
 from bedrock_cache import RESPONSE_KEY, BedrockCache, CacheStats, CallReport
 from bedrock_cache import instrument_client as _instrument_client
+from bedrock_cache._faults import fault, warn_user
 
 from ._models import BedrockChatModel, base_models_of, bedrock_chat_model, cache_from
-
-logger = logging.getLogger("bedrock_cache")
 
 UnsupportedModelBehavior: TypeAlias = Literal["ignore", "warn", "raise"]
 #: Key of the LangSmith run metadata entry that carries a model call's cache report.
@@ -65,7 +62,10 @@ class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
         **policy: Any,
     ) -> None:
         if unsupported_model_behavior not in ("ignore", "warn", "raise"):
-            raise ValueError("unsupported_model_behavior must be 'ignore', 'warn' or 'raise'")
+            raise ValueError(
+                "unsupported_model_behavior must be 'ignore', 'warn' or 'raise', not "
+                f"{unsupported_model_behavior!r}"
+            )
         self.cache = cache_from(cache, policy)
         self.cache.add_listener(_collect)
         self.unsupported_model_behavior = unsupported_model_behavior
@@ -108,8 +108,8 @@ class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
         reports: list[CallReport] = []
         try:
             _instrument_client(model.client, None, base_models=base_models_of(model))
-        except Exception:
-            logger.exception("bedrock_cache could not hook the model's client; calling uncached")
+        except Exception as exc:
+            fault("could not hook a model's client; calling it uncached", exc)
             yield reports
             return
         token = _CALL_REPORTS.set(reports)
@@ -138,7 +138,7 @@ class BedrockCacheMiddleware(AgentMiddleware[Any, Any]):
         if self.unsupported_model_behavior == "raise":
             raise ValueError(message)
         if self.unsupported_model_behavior == "warn":
-            warnings.warn(message, stacklevel=4)
+            warn_user(message)
         return None
 
 
@@ -164,8 +164,8 @@ def _annotate_trace(result: ModelCallResult[Any], reports: list[CallReport]) -> 
         run = get_current_run_tree()
         if run is not None:
             run.add_metadata({METADATA_KEY: report})
-    except Exception:
-        logger.exception("bedrock_cache could not annotate the trace; the call is unaffected")
+    except Exception as exc:
+        fault("could not annotate the trace; the call is unaffected", exc)
 
 
 def _messages(result: ModelCallResult[Any]) -> list[AIMessage]:

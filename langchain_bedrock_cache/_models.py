@@ -8,7 +8,8 @@ from typing import Any
 from langchain_aws import ChatBedrock, ChatBedrockConverse
 from langchain_core.runnables import RunnableBinding
 
-from bedrock_cache import BedrockCache, CachePolicy
+from bedrock_cache import BedrockCache
+from bedrock_cache._session import cache_from as _core_cache_from
 
 #: The langchain-aws chat models whose boto3 client the cache hooks.
 BedrockChatModel = ChatBedrockConverse | ChatBedrock
@@ -42,10 +43,4 @@ def base_models_of(model: BedrockChatModel) -> dict[str, str]:
 
 def cache_from(cache: BedrockCache | None, policy: dict[str, Any]) -> BedrockCache:
     """``cache`` as given, or a new one with ``CachePolicy(**policy)``; not both."""
-    if cache is not None and policy:
-        raise TypeError("pass either a BedrockCache or CachePolicy keyword arguments, not both")
-    if cache is not None:
-        if not isinstance(cache, BedrockCache):
-            raise TypeError("cache must be a bedrock_cache.BedrockCache")
-        return cache
-    return BedrockCache(CachePolicy(**policy))
+    return _core_cache_from(cache, policy)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from llama_index.core.callbacks import CBEventType, EventPayload
 from llama_index.core.callbacks.base_handler import BaseCallbackHandler
 
-from ._recorder import RecorderViews, UsageRecorder
+from bedrock_cache import RECENT_CALLS
+from bedrock_cache._faults import fault
 
-logger = logging.getLogger("llama_index_bedrock_cache")
+from ._recorder import RecorderViews, UsageRecorder
 
 
 class BedrockCacheCallbackHandler(RecorderViews, BaseCallbackHandler):
@@ -18,12 +18,13 @@ class BedrockCacheCallbackHandler(RecorderViews, BaseCallbackHandler):
 
     Unlike LlamaIndex's ``TokenCountingHandler``, which drops Bedrock's cache fields, this
     reads them from each LLM end event (``CallbackManager([BedrockCacheCallbackHandler()])``).
-    Each Bedrock call is counted once; streams from their final chunk.
+    Each Bedrock call is counted once; streams from their final chunk. ``recent``: how many calls
+    :attr:`reports` keep in detail (totals in :attr:`stats` cover every call).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, recent: int = RECENT_CALLS) -> None:
         super().__init__(event_starts_to_ignore=[], event_ends_to_ignore=[])
-        self._recorder = UsageRecorder()
+        self._recorder = UsageRecorder(recent=recent)
 
     def on_event_start(
         self,
@@ -36,8 +37,8 @@ class BedrockCacheCallbackHandler(RecorderViews, BaseCallbackHandler):
         if event_type == CBEventType.LLM and payload:
             try:
                 self._recorder.remember_model(event_id, payload.get(EventPayload.SERIALIZED))
-            except Exception:
-                logger.exception("bedrock_cache callback failed; the LLM call is unaffected")
+            except Exception as exc:
+                fault("the LlamaIndex callback handler failed; the LLM call is unaffected", exc)
         return event_id
 
     def on_event_end(
@@ -47,15 +48,18 @@ class BedrockCacheCallbackHandler(RecorderViews, BaseCallbackHandler):
         event_id: str = "",
         **kwargs: Any,
     ) -> None:
-        if event_type != CBEventType.LLM or not payload:
+        if event_type != CBEventType.LLM:
             return
-        response = payload.get(EventPayload.RESPONSE) or payload.get(EventPayload.COMPLETION)
-        if response is None:
-            return
+        found = payload or {}
+        response = found.get(EventPayload.RESPONSE) or found.get(EventPayload.COMPLETION)
         try:
-            self._recorder.record(response, event_id)
-        except Exception:
-            logger.exception("bedrock_cache callback failed; the LLM call is unaffected")
+            error = found.get(EventPayload.EXCEPTION)
+            if response is None:  # an error ends the event with an exception payload
+                self._recorder.fail(event_id, error if error is not None else "failed")
+            else:
+                self._recorder.record(response, event_id)
+        except Exception as exc:
+            fault("the LlamaIndex callback handler failed; the LLM call is unaffected", exc)
 
     def start_trace(self, trace_id: str | None = None) -> None:
         return None

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Self
 
 from llama_index.core.bridge.pydantic import PrivateAttr
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
+from llama_index.core.instrumentation.events.exception import ExceptionEvent
 from llama_index.core.instrumentation.events.llm import (
     LLMChatEndEvent,
     LLMChatStartEvent,
@@ -15,10 +15,13 @@ from llama_index.core.instrumentation.events.llm import (
     LLMCompletionStartEvent,
 )
 from llama_index_instrumentation import get_dispatcher, root_dispatcher
+from llama_index_instrumentation.events.span import SpanDropEvent
+
+from bedrock_cache import RECENT_CALLS
+from bedrock_cache._faults import fault
 
 from ._recorder import RecorderViews, UsageRecorder
 
-logger = logging.getLogger("llama_index_bedrock_cache")
 dispatcher = get_dispatcher(__name__)
 
 #: Prefix of the span tags set on the LLM call's span, e.g. ``bedrock_cache.cache_read_tokens``.
@@ -55,8 +58,13 @@ class BedrockCacheEventHandler(RecorderViews, BaseEventHandler):
 
     emit_events: bool = True
     """Dispatch a :class:`BedrockCacheEvent` after each counted call."""
+    recent: int = RECENT_CALLS
+    """How many calls :attr:`reports` keep in detail (totals in :attr:`stats` cover every call)."""
 
-    _recorder: UsageRecorder = PrivateAttr(default_factory=UsageRecorder)
+    _recorder: UsageRecorder = PrivateAttr()
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._recorder = UsageRecorder(recent=self.recent)
 
     @classmethod
     def class_name(cls) -> str:
@@ -77,12 +85,18 @@ class BedrockCacheEventHandler(RecorderViews, BaseEventHandler):
     def handle(self, event: BaseEvent, **kwargs: Any) -> None:
         try:
             self._handle(event)
-        except Exception:
-            logger.exception("bedrock_cache event handler failed; the LLM call is unaffected")
+        except Exception as exc:
+            fault("the LlamaIndex event handler failed; the LLM call is unaffected", exc)
 
     def _handle(self, event: BaseEvent) -> None:
         if isinstance(event, LLMChatStartEvent | LLMCompletionStartEvent):
             self._recorder.remember_model(event.span_id, event.model_dict)
+            return
+        if isinstance(event, ExceptionEvent):
+            self._recorder.fail(event.span_id, event.exception)
+            return
+        if isinstance(event, SpanDropEvent):
+            self._recorder.fail(event.span_id, event.err_str)
             return
         if not isinstance(event, LLMChatEndEvent | LLMCompletionEndEvent):
             return

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import logging
-from dataclasses import fields
+import inspect
 from typing import Any, TypeVar
 
 from llama_index.core.bridge.pydantic import PrivateAttr
 from llama_index.llms.bedrock_converse import BedrockConverse
 from llama_index.llms.bedrock_converse import utils as _converse_utils
 
-from bedrock_cache import BedrockCache, CachePolicy, client_cache, instrument_client
-
-logger = logging.getLogger("llama_index_bedrock_cache")
-
-#: Keyword arguments of :class:`bedrock_cache.CachePolicy`, accepted by the wrapper and helper.
-POLICY_OPTIONS = frozenset(f.name for f in fields(CachePolicy))
+from bedrock_cache import BedrockCache, client_cache, instrument_client
+from bedrock_cache._config import POLICY_OPTIONS
+from bedrock_cache._faults import fault
+from bedrock_cache._session import cache_from
 
 LLMT = TypeVar("LLMT", bound=Any)
+_CONVERSE_ARGUMENTS = frozenset(inspect.signature(BedrockConverse.__init__).parameters)
 
 
 def with_bedrock_cache(llm: LLMT, cache: BedrockCache | None = None, **policy: Any) -> LLMT:
@@ -32,8 +30,11 @@ def with_bedrock_cache(llm: LLMT, cache: BedrockCache | None = None, **policy: A
     """
     client = getattr(llm, "_client", None)
     if client is None or not hasattr(client, "meta"):
-        raise TypeError("with_bedrock_cache expects a llama_index BedrockConverse or Bedrock LLM")
-    instrument_client(client, _make_cache(cache, policy), base_models=base_models_of(llm))
+        raise TypeError(
+            "with_bedrock_cache needs a llama_index BedrockConverse or Bedrock LLM, e.g. "
+            f"BedrockConverse(model=...), not {type(llm).__name__}"
+        )
+    instrument_client(client, cache_from(cache, policy), base_models=base_models_of(llm))
     _warn_if_unplanned_async(llm)
     return llm
 
@@ -58,6 +59,13 @@ class CachingBedrockConverse(BedrockConverse):  # type: ignore[misc]
 
     def __init__(self, *args: Any, cache: BedrockCache | None = None, **kwargs: Any) -> None:
         policy = {name: kwargs.pop(name) for name in list(kwargs) if name in POLICY_OPTIONS}
+        unknown = sorted(set(kwargs) - _CONVERSE_ARGUMENTS)
+        if unknown:
+            raise TypeError(
+                f"unknown argument(s) {', '.join(unknown)}: CachingBedrockConverse takes "
+                "BedrockConverse's arguments, cache=BedrockCache(...), or CachePolicy options "
+                f"({', '.join(sorted(POLICY_OPTIONS))})"
+            )
         super().__init__(*args, **kwargs)
         with_bedrock_cache(self, cache, **policy)
         self._bedrock_cache = cache_of(self) or BedrockCache()
@@ -83,20 +91,9 @@ def base_models_of(llm: Any) -> dict[str, str]:
     return {arn: model} if isinstance(arn, str) and isinstance(model, str) and arn else {}
 
 
-def _make_cache(cache: BedrockCache | None, policy: dict[str, Any]) -> BedrockCache:
-    unknown = sorted(set(policy) - POLICY_OPTIONS)
-    if unknown:
-        raise TypeError(f"unknown CachePolicy options {unknown}; valid: {sorted(POLICY_OPTIONS)}")
-    if cache is not None:
-        if policy:
-            raise TypeError("pass policy options to BedrockCache(...) or here, not both")
-        return cache
-    return BedrockCache(CachePolicy(**policy))
-
-
 def _warn_if_unplanned_async(llm: Any) -> None:
     if getattr(_converse_utils, "HAS_AIOBOTO3", False):
-        logger.warning(
+        fault(
             "aioboto3 is installed, so BedrockConverse's async methods use aioboto3 clients that "
             "bedrock-prompt-cache does not instrument: achat/astream_chat go out unplanned. "
             "Uninstall aioboto3 to plan them through the instrumented sync client in threads."

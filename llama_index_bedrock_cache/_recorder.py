@@ -8,16 +8,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from bedrock_cache import (
+    RECENT_CALLS,
     RESPONSE_KEY,
     CacheStats,
     CallReport,
     ModelResolver,
     ModelTable,
+    outcome_of,
     record_call,
     usage_from_llama_index,
 )
+from bedrock_cache._outcomes import outcome_of_text
 
-_REMEMBERED = 1024
+_SEEN = 1024
+#: Calls started but not yet ended whose model is remembered; only calls that never end (an
+#: abandoned stream) are dropped, oldest first.
+IN_FLIGHT = 65_536
 
 
 class UsageRecorder:
@@ -28,11 +34,12 @@ class UsageRecorder:
     chunk. Responses are recognised by the identity of their ``raw`` payload.
     """
 
-    def __init__(self, table: ModelTable | None = None) -> None:
+    def __init__(self, table: ModelTable | None = None, recent: int = RECENT_CALLS) -> None:
+        self.stats = CacheStats(recent)
         self.resolver = ModelResolver(table)
-        self.stats = CacheStats()
-        self.reports: deque[dict[str, Any]] = deque(maxlen=_REMEMBERED)
-        self._seen: deque[object] = deque(maxlen=_REMEMBERED)
+        self.reports: deque[dict[str, Any]] = deque(maxlen=recent)
+        # Held by identity (the objects stay referenced, so their ids are not reused).
+        self._seen: OrderedDict[int, object] = OrderedDict()
         self._models: OrderedDict[str, str] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -44,8 +51,17 @@ class UsageRecorder:
             return
         with self._lock:
             self._models[key] = model
-            while len(self._models) > _REMEMBERED:
+            while len(self._models) > IN_FLIGHT:
                 self._models.popitem(last=False)
+
+    def fail(self, key: str | None, error: BaseException | str) -> None:
+        """The call ended in ``error``, without a response: count how, release its state."""
+        with self._lock:
+            model = self._models.pop(key or "", None)
+        if model is None:  # not a call this recorder saw start (or counted already)
+            return
+        outcome = outcome_of_text(error) if isinstance(error, str) else outcome_of(error)
+        self.stats.record_outcome(model, outcome)
 
     def record(self, response: Any, key: str | None = None) -> dict[str, Any] | None:
         """Price and count ``response``; its report dict, or ``None`` (no usage, or seen)."""
@@ -71,9 +87,11 @@ class UsageRecorder:
         raw = getattr(response, "raw", None)
         marker = raw if raw is not None else response
         with self._lock:
-            if any(seen is marker for seen in self._seen):
+            if self._seen.get(id(marker)) is marker:
                 return False
-            self._seen.append(marker)
+            self._seen[id(marker)] = marker
+            if len(self._seen) > _SEEN:
+                self._seen.popitem(last=False)
             return True
 
 
@@ -112,7 +130,7 @@ class RecorderViews:
 
     @property
     def reports(self) -> list[dict[str, Any]]:
-        """The report dict of each counted call, oldest first (the last 1,024)."""
+        """The report dict of the last counted calls, oldest first (totals: :attr:`stats`)."""
         return list(self._recorder.reports)
 
     def summary(self) -> str:

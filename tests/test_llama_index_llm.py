@@ -193,10 +193,7 @@ async def test_caller_objects_are_never_mutated(bedrock_emulator: BedrockEmulato
 
 
 class BrokenEstimator:
-    def count(self, *args: Any, **kwargs: Any) -> int:
-        raise RuntimeError("estimator is broken")
-
-    def __getattr__(self, name: str) -> Any:
+    def block_tokens(self, *args: Any, **kwargs: Any) -> int:
         raise RuntimeError("estimator is broken")
 
 

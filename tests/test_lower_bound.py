@@ -43,12 +43,18 @@ TEXTS = {
 GAPS = (0.0, 120.0, 299.0, 300.0, 900.0, 3599.0, 3600.0)
 
 
-def converse(system: str, blocks: Sequence[str], model: str) -> dict[str, Any]:
-    return {
+def converse(
+    system: str, blocks: Sequence[str], model: str, tool: str | None = None
+) -> dict[str, Any]:
+    request: dict[str, Any] = {
         "modelId": model,
         "system": [{"text": TEXTS[system]}],
         "messages": [{"role": "user", "content": [{"text": TEXTS[b]} for b in blocks]}],
     }
+    if tool is not None:
+        spec = {"name": "lookup", "description": TEXTS[tool], "inputSchema": {"json": {}}}
+        request["toolConfig"] = {"tools": [{"toolSpec": spec}]}
+    return request
 
 
 def placements(layout: Layout, ttls: Sequence[str]) -> list[list[tuple[int, Any]]]:
@@ -105,7 +111,9 @@ def bound_of(trace: Sequence[tuple[float, dict[str, Any]]]) -> float:
 
 
 @st.composite
-def traces(draw: st.DrawFn, model: str, requests: int, blocks: int) -> list[tuple[float, Any]]:
+def traces(
+    draw: st.DrawFn, model: str, requests: int, blocks: int, tools: bool = False
+) -> list[tuple[float, Any]]:
     count = draw(st.integers(2, requests))
     now = 0.0
     trace = []
@@ -113,7 +121,8 @@ def traces(draw: st.DrawFn, model: str, requests: int, blocks: int) -> list[tupl
         now += draw(st.sampled_from(GAPS))
         system = draw(st.sampled_from("AB"))
         content = draw(st.lists(st.sampled_from("ACDE"), min_size=1, max_size=blocks))
-        trace.append((now, converse(system, content, model)))
+        tool = draw(st.sampled_from("BC")) if tools else None
+        trace.append((now, converse(system, content, model, tool)))
     return trace
 
 
@@ -132,6 +141,13 @@ def test_no_placement_beats_the_bound_with_five_minutes_only(trace: list[Any]) -
 @settings(max_examples=25, deadline=None)
 @given(traces(NOVA, requests=3, blocks=2))
 def test_no_placement_beats_the_bound_on_nova(trace: list[tuple[float, Any]]) -> None:
+    assert bound_of(trace) <= brute_force(trace) + 1e-12
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.sampled_from([SONNET_4, NOVA]).flatmap(lambda m: traces(m, 3, 1, tools=True)))
+def test_no_placement_beats_the_bound_with_tools(trace: list[tuple[float, Any]]) -> None:
+    """Tool checkpoints where the model accepts them (not on Nova)."""
     assert bound_of(trace) <= brute_force(trace) + 1e-12
 
 

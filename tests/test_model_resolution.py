@@ -166,3 +166,48 @@ def test_unknown_model_goes_out_untouched_with_one_warning(
     assert [r.request["system"] for r in emulator.requests] == [SYSTEM] * 3
     warned = [r for r in caplog.records if private in r.getMessage()]
     assert len(warned) == 1
+
+
+def create_profile(emulator: Emulator, model: str, name: str) -> str:
+    """An application inference profile on the emulator's bedrock control plane."""
+    arn: str = emulator.control_client().create_inference_profile(
+        inferenceProfileName=name,
+        modelSource={"copyFrom": f"arn:aws:bedrock:us-east-1::foundation-model/{model}"},
+    )["inferenceProfileArn"]
+    return arn
+
+
+def test_a_control_plane_client_resolves_each_profile_once(emulator: Emulator) -> None:
+    arn = create_profile(emulator, "amazon.nova-pro-v1:0", "agent")
+    control = emulator.control_client()
+    lookups: list[str] = []
+    control.meta.events.register(
+        "before-call.bedrock.GetInferenceProfile", lambda **_: lookups.append("get")
+    )
+    cache = BedrockCache(base_model=control)
+    client = cache.instrument(emulator.client())
+    for _ in range(3):  # a Nova agent turn ending in a tool result: Nova's rules, Nova's prices
+        client.converse(modelId=arn, system=SYSTEM, messages=agent_turn(), toolConfig=TOOLS)
+    assert lookups == ["get"]
+    assert [record.error for record in emulator.requests] == [None] * 3
+    assert "cachePoint" in str(emulator.requests[0].request["system"])
+    assert cache.resolve(arn).spec.model_id == "amazon.nova-pro-v1:0"
+
+
+def test_langchain_application_profile_with_base_model_id(
+    emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    arn = create_profile(emulator, SONNET, "support")
+    llm = ChatBedrockConverse(
+        model=arn, base_model_id=SONNET, provider="anthropic", **emulator.connection_kwargs
+    )
+    agent = create_agent(
+        llm, system_prompt=SYSTEM[0]["text"], middleware=[BedrockCacheMiddleware()]
+    )
+    with caplog.at_level(logging.WARNING, logger="bedrock_cache"):
+        for question in ("hi", "and again"):
+            agent.invoke({"messages": [HumanMessage(question)]})
+    assert [record.model_id for record in emulator.requests] == [arn, arn]
+    assert all("cachePoint" in str(record.request) for record in emulator.requests)
+    assert emulator.requests[1].usage and emulator.requests[1].usage["cacheReadInputTokens"] > 0
+    assert not [r for r in caplog.records if "could not" in r.getMessage()]

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from .._faults import fault
 from .._usage import (
     INVOCATION_METRICS,
     CacheUsage,
@@ -30,8 +30,6 @@ from ._read import read_native
 
 if TYPE_CHECKING:
     from .._session import BedrockCache, PreparedRequest
-
-logger = logging.getLogger("bedrock_cache")
 
 INVOKE_OPERATIONS = ("InvokeModel", "InvokeModelWithResponseStream")
 
@@ -99,9 +97,9 @@ class _ChunkTap:
             if not self._done:
                 try:
                     self._observe(event)
-                except Exception:
+                except Exception as exc:
                     self._done = True  # once per stream, and the stream goes on untouched
-                    logger.exception("bedrock_cache could not record this stream's usage")
+                    fault("could not record a stream's usage; the stream is unaffected", exc)
             yield event
 
     def _observe(self, event: dict[str, Any]) -> None:

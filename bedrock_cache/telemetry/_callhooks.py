@@ -14,6 +14,8 @@ from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.eventstream import EventStream
+
 from .._instrument import CONTEXT_KEY, OPERATIONS
 from ..apis._invoke import INVOKE_OPERATIONS
 from ._faults import log_fault
@@ -110,7 +112,7 @@ def _after_call(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> No
         error = parsed.get("Error")
         if isinstance(error, Mapping):
             call.end(str(error.get("Code") or "error"))
-        elif "stream" in parsed:  # ConverseStream
+        elif isinstance(parsed.get("stream"), EventStream):  # ConverseStream
             parsed["stream"] = _ActiveStream(parsed["stream"], call)
         elif parsed.get("body") is not None and not hasattr(parsed["body"], "read"):
             parsed["body"] = _ActiveStream(parsed["body"], call)  # InvokeModelWithResponseStream
@@ -129,10 +131,12 @@ def _after_call_error(exception: BaseException, context: dict[str, Any], **_: An
         log_fault("ending the call's telemetry", exc)
 
 
-class _ActiveStream:
-    """Makes the call active while the stream yields; ends its span after the last event."""
+class _ActiveStream(EventStream):  # type: ignore[misc]
+    """Makes the call active while the stream yields; ends its span after the last event. Still
+    botocore's ``EventStream`` (same body), so ``isinstance``, ``close`` and ``copy`` work."""
 
     def __init__(self, stream: Any, call: ActiveCall) -> None:
+        self.__dict__.update(getattr(stream, "__dict__", {}))
         self._stream = stream
         self._call = call
 
@@ -155,5 +159,5 @@ class _ActiveStream:
         finally:
             self._call.end(type(error).__name__ if error else None, error)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
+    def close(self) -> None:
+        self._stream.close()
