@@ -320,15 +320,36 @@ def _valued(context: PlanContext, deeper: Sequence[Boundary]) -> list[list[_Opti
     """
     result: list[list[_Option]] = []
     below: dict[TTL, float] = dict.fromkeys(context.ttls, 0.0)
-    for boundary in reversed(deeper):
-        chances = {ttl: max(below[ttl], _chance(context, boundary, ttl)) for ttl in context.ttls}
+    for i in reversed(range(len(deeper))):
+        boundary = deeper[i]
+        odds = _extension_odds(context, deeper[i - 1], boundary) if i else 1.0
+        chances = {
+            ttl: max(below[ttl], odds * _chance(context, boundary, ttl)) for ttl in context.ttls
+        }
         below = chances
         result.append(_options(context, boundary, chances))
     return result[::-1]
 
 
+def _extension_odds(context: PlanContext, parent: Boundary, boundary: Boundary) -> float:
+    """How likely a system block comes back with the system blocks before it: (times seen
+    together + 1) / (times those were seen + 2). Seen as often, it is likely but unproven,
+    so an earlier boundary wins unless the block adds much; a block that changes on every
+    request (a timestamp) never holds the static prefix's checkpoint."""
+    if boundary.kind != "system" or parent.kind != "system":
+        return 1.0
+    observations = context.observations
+    together = observations[boundary.key].seen if boundary.key in observations else 0
+    alone = observations[parent.key].seen if parent.key in observations else 0
+    return (together + 1) / (alone + 2)
+
+
 def _chance(context: PlanContext, boundary: Boundary, ttl: TTL) -> float:
     own = context.observations.get(boundary.key)
+    if own is not None and boundary.kind == "message" and ">tail" in own.group:
+        # Seen before only as a conversation's end: it recurs because the conversation goes on,
+        # and the new end's checkpoint serves that; as a branch point it is still unproven.
+        own = None
     group = _group(context.observations, boundary.groups)
     learn = not context.policy.skip_one_off_writes
     shared = boundary.kind in ("tools", "system", "context", "message")

@@ -79,6 +79,21 @@ def test_a_first_request_risks_one_write_on_the_system_prompt_only() -> None:
     assert roles(traffic.send(request(SONNET, 0, [text(3000, "q")]))) == []
 
 
+def test_a_system_block_that_changes_every_time_never_holds_the_static_checkpoint() -> None:
+    traffic = Traffic()
+    placed: list[int] = []
+    for minute in range(4):
+        stamp = {"text": f"Current time: 10:{minute:02d}"}
+        turns: list[list[dict[str, Any]]] = [[text(50, f"q{minute}")]]
+        for turn in range(3):
+            req = request(SONNET, 3000, *turns)
+            req["system"].append(stamp)
+            placed += [cp.after for cp in traffic.send(req, after=20).checkpoints]
+            turns += [[text(100, f"a{minute}.{turn}")], [text(60, f"q{minute}.{turn}")]]
+    # the instructions (block 0) get the checkpoint; the timestamp after them (block 1) never
+    assert 0 in placed and 1 not in placed
+
+
 def test_later_turns_advance_the_tail_which_reads_earlier_entries_by_lookback() -> None:
     traffic = Traffic()
     turns: list[list[dict[str, Any]]] = [[text(50, "q0")]]
@@ -86,6 +101,22 @@ def test_later_turns_advance_the_tail_which_reads_earlier_entries_by_lookback() 
         traffic.send(request(SONNET, 4000, *turns))
         turns += [[text(100, f"a{turn}")], [text(1200, f"q{turn}")]]
     assert roles(traffic.send(request(SONNET, 4000, *turns))) == ["conversation"]
+
+
+def test_each_turn_writes_the_new_end_not_the_previous_one_again() -> None:
+    # The previous turn's end comes back because the conversation goes on; the checkpoint at the
+    # new end serves that, so the turn's spare segment is spent there.
+    traffic = Traffic()
+    turns: list[list[dict[str, Any]]] = [[text(500, "q0")]]
+    for turn in range(1, 5):
+        plan = traffic.send(request(SONNET, 4000, *turns))
+        if turn > 1:
+            assert roles(plan) == ["conversation"]
+            assert (
+                plan.checkpoints[0].after
+                == Layout.of(request(SONNET, 4000, *turns)).blocks[-1].index
+            )
+        turns += [[text(400, f"a{turn}")], [text(500, f"q{turn}")]]
 
 
 def test_a_document_is_split_from_its_question_and_read_by_the_next_questions() -> None:
