@@ -35,7 +35,7 @@ class Served:
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
-        self.banner = self.until("Ctrl-C stops it.")
+        self.banner = self.until("Ctrl-C (or SIGTERM) stops it.")
 
     def _pump(self) -> None:
         assert self.process.stdout is not None

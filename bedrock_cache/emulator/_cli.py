@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import signal
 import sys
 import threading
 
@@ -165,11 +166,19 @@ def run(args: argparse.Namespace) -> int:
     print("Paste these lines into a shell to point boto3 and the frameworks at it:", flush=True)
     for line in environment_lines(emulator.endpoint_url):
         print(f"  {line}", flush=True)
-    print("Ctrl-C stops it.", flush=True)
+    print("Ctrl-C (or SIGTERM) stops it.", flush=True)
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
+        _until_stopped()
         print("stopping", flush=True)
     finally:
         emulator.stop()
     return 0
+
+
+def _until_stopped() -> None:
+    """Wait for SIGINT or SIGTERM. Handlers are installed explicitly: a process started in the
+    background by a non-interactive shell inherits SIGINT ignored, and Ctrl-C must still work."""
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    stop.wait()
