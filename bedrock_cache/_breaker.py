@@ -12,10 +12,9 @@ import threading
 import time
 from collections.abc import Callable
 
-logger = logging.getLogger("bedrock_cache")
+from ._faults import fault
 
-#: A service that keeps failing is reported at most this often.
-LOG_INTERVAL_SECONDS = 60.0
+logger = logging.getLogger("bedrock_cache")
 
 
 class CircuitBreaker:
@@ -54,8 +53,6 @@ class CircuitBreaker:
         self._cooldown = cooldown
         self._open_until: float | None = None
         self._trial = False
-        self._last_log = -LOG_INTERVAL_SECONDS
-        self._suppressed = 0
         self.skipped = 0
         """Calls skipped because the breaker was open."""
 
@@ -94,19 +91,9 @@ class CircuitBreaker:
                 return
             self._trial = False
             self._open_until = self._clock() + self._cooldown
-            message = self._log_line(error)
-        if message:
-            logger.warning(message)
-
-    def _log_line(self, error: BaseException) -> str:
-        """The line to log for this opening, or ``""`` within a minute of the last one."""
-        now = self._clock()
-        if now - self._last_log < LOG_INTERVAL_SECONDS:
-            self._suppressed += 1
-            return ""
-        more = f" ({self._suppressed} more since the last report)" if self._suppressed else ""
-        self._last_log, self._suppressed = now, 0
-        return (
-            f"bedrock_cache: {self.name} unavailable ({type(error).__name__}: {error}); planning "
-            f"on this process's own observations, retrying in {self._cooldown:g}s{more}"
+        # The plugin's one fault log: a line at most once a minute, no exception text.
+        fault(
+            f"{self.name} unavailable; planning on this process's own observations until a "
+            "retry succeeds",
+            error,
         )
