@@ -5,9 +5,11 @@ response, so no HTTP is timed: what remains is the framework (message conversion
 parameter validation and serialization, response parsing) and, when instrumented, the plugin
 (planning in ``before-parameter-build``, recording in ``after-call``). Each timed call sends the
 conversation with a new last question, as a chat re-sends its history every turn; plain and
-instrumented calls alternate. Planning alone is timed on requests of 1,000 and 8,000 blocks, first
-sight and next turn. Times are CPU time of the calling thread (``time.thread_time``), so other
-load on the machine does not count.
+instrumented calls alternate. Only the framework's call is timed: the turn's messages are built
+before the clock starts. The stub answers last among ``before-call`` handlers, so the plugin's
+own handlers there are timed too. Planning alone is timed on requests of 1,000 and 8,000 blocks,
+first sight and next turn. Times are CPU time of the calling thread (``time.thread_time``), so
+other load on the machine does not count.
 """
 
 from __future__ import annotations
@@ -35,14 +37,15 @@ CANNED = {
 
 
 def stub_transport(client: Any) -> None:
-    """Answer every Converse call with :data:`CANNED` before any HTTP is sent."""
+    """Answer every Converse call with :data:`CANNED` before any HTTP is sent (registered last,
+    after every other ``before-call`` handler, so call it after instrumenting the client)."""
     from botocore.awsrequest import AWSResponse
 
     def canned(**_: Any) -> tuple[Any, dict[str, Any]]:
         http = AWSResponse("http://127.0.0.1/stub", 200, {}, None)
         return http, {**CANNED, "ResponseMetadata": {"HTTPStatusCode": 200}}
 
-    client.meta.events.register("before-call.bedrock-runtime.Converse", canned)
+    client.meta.events.register_last("before-call.bedrock-runtime.Converse", canned)
 
 
 def _texts(count: int, turn: int) -> list[tuple[str, str]]:
@@ -60,19 +63,23 @@ def _timed(call: Callable[[], object]) -> float:
     return time.thread_time() - started
 
 
-def _paired_ms(plain: Callable[[int], None], planned: Callable[[int], None]) -> tuple[float, float]:
+#: Builds one turn's call (its messages) and returns the call itself, which alone is timed.
+Turn = Callable[[int], Callable[[], object]]
+
+
+def _paired_ms(plain: Turn, planned: Turn) -> tuple[float, float]:
     """Median ms of each, timed alternately on the same turns."""
     for turn in range(WARMUP):
-        plain(-1 - turn)
-        planned(-1 - turn)
+        plain(-1 - turn)()
+        planned(-1 - turn)()
     plain_times, planned_times = [], []
     for turn in range(REPEATS):
-        plain_times.append(_timed(lambda: plain(turn)))  # noqa: B023
-        planned_times.append(_timed(lambda: planned(turn)))  # noqa: B023
+        plain_times.append(_timed(plain(turn)))
+        planned_times.append(_timed(planned(turn)))
     return statistics.median(plain_times) * 1000, statistics.median(planned_times) * 1000
 
 
-def _langchain(size: int, instrumented: bool, connection: dict[str, str]) -> Callable[[int], None]:
+def _langchain(size: int, instrumented: bool, connection: dict[str, str]) -> Turn:
     from langchain_aws import ChatBedrockConverse
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
@@ -82,25 +89,23 @@ def _langchain(size: int, instrumented: bool, connection: dict[str, str]) -> Cal
     from .strategies.langchain import tool_specs
 
     llm = ChatBedrockConverse(model=SONNET_45, **connection)
-    stub_transport(llm.client)
     if instrumented:
         with_bedrock_cache(llm, BedrockCache())
+    stub_transport(llm.client)
     bound = llm.bind_tools(tool_specs(Call(0.0, (), (), agent_tools())))
     system = SystemMessage(filler(2_000, "overhead-system"))
 
-    def call(turn: int) -> None:
+    def call(turn: int) -> Callable[[], object]:
         history = [
             HumanMessage(text) if role == "user" else AIMessage(text)
             for role, text in _texts(size, turn)
         ]
-        bound.invoke([system, *history])
+        return lambda: bound.invoke([system, *history])
 
     return call
 
 
-def _llama_index(
-    size: int, instrumented: bool, connection: dict[str, str]
-) -> Callable[[int], None]:
+def _llama_index(size: int, instrumented: bool, connection: dict[str, str]) -> Turn:
     from llama_index.core.base.llms.types import ChatMessage
     from llama_index.core.tools import FunctionTool
     from llama_index.llms.bedrock_converse import BedrockConverse
@@ -108,9 +113,9 @@ def _llama_index(
     from llama_index_bedrock_cache import with_bedrock_cache
 
     llm = BedrockConverse(model=SONNET_45, max_retries=1, **connection)
-    stub_transport(llm._client)
     if instrumented:
         with_bedrock_cache(llm, BedrockCache())
+    stub_transport(llm._client)
 
     def lookup(query: str) -> str:
         """Look up records."""
@@ -122,14 +127,14 @@ def _llama_index(
     ]
     system = ChatMessage(role="system", content=filler(2_000, "overhead-system"))
 
-    def call(turn: int) -> None:
+    def call(turn: int) -> Callable[[], object]:
         history = [ChatMessage(role=role, content=text) for role, text in _texts(size, turn)]
-        llm.chat_with_tools(tools, chat_history=[system, *history])
+        return lambda: llm.chat_with_tools(tools, chat_history=[system, *history])
 
     return call
 
 
-FRAMEWORKS: dict[str, Callable[[int, bool, dict[str, str]], Callable[[int], None]]] = {
+FRAMEWORKS: dict[str, Callable[[int, bool, dict[str, str]], Turn]] = {
     "LangChain ChatBedrockConverse": _langchain,
     "LlamaIndex BedrockConverse": _llama_index,
 }

@@ -188,6 +188,7 @@ class MissExplainer:
         self._next: OrderedDict[tuple[str, str], list[_Next]] = OrderedDict()
         self._entries: OrderedDict[str, dict[str, _Entry]] = OrderedDict()
         self._signatures: dict[str, Signature] = {}
+        self._last_walk: dict[str, tuple[Sequence[Block], int]] = {}
         self._lock = threading.Lock()
 
     def expect(
@@ -338,9 +339,11 @@ class MissExplainer:
     ) -> None:
         model = spec.model_id
         deepest = max((e.after for e in active), default=-1)
+        start, flagged = self._walked(layout, model, deepest)
+        self._last_walk[model] = (layout.blocks, flagged)
         successors = self._next
-        previous = ""
-        for block in layout.blocks:
+        previous = layout.blocks[start - 1].fingerprint if start else ""
+        for block in layout.blocks[start:]:
             key = (model, previous)
             fingerprint = block.fingerprint
             known = successors.get(key)
@@ -373,6 +376,29 @@ class MissExplainer:
             while len(store) > self.max_prefixes:
                 store.popitem(last=False)
 
+    def _walked(self, layout: Layout, model: str, deepest: int) -> tuple[int, int]:
+        """Where :meth:`_remember` starts walking ``layout``, and through which block the links
+        are then marked ``cached_beyond``: the blocks shared with the model's previous request
+        were walked then (a chat re-sends its history), unless their links were forgotten since
+        or this request caches deeper than that one did. The static blocks are refreshed, so a
+        shared tools-and-system prefix is not forgotten while traffic uses it."""
+        last = self._last_walk.get(model)
+        if last is None:
+            return 0, deepest
+        blocks, flagged = last
+        shared = _shared_blocks(layout.blocks, blocks)
+        start = shared if deepest <= flagged else min(shared, flagged + 1)
+        if not start or (model, layout.blocks[start - 1].fingerprint) not in self._next:
+            return 0, deepest
+        statics = layout.message_starts[0] if layout.message_starts else len(layout.blocks)
+        previous = ""
+        for block in layout.blocks[: min(start, statics)]:
+            if (model, previous) not in self._next:
+                return 0, deepest
+            self._next.move_to_end((model, previous))
+            previous = block.fingerprint
+        return start, max(deepest, min(flagged, start - 1))
+
     def _signature(self, request: Mapping[str, Any], block: Block) -> Signature:
         """The block's signature; the prefix fingerprint fixes it, so each is computed once."""
         signature = self._signatures.get(block.fingerprint)
@@ -382,6 +408,19 @@ class MissExplainer:
             item = _container(request, block)[block.slot]
             signature = self._signatures[block.fingerprint] = Signature.of(item, block)
         return signature
+
+
+def _shared_blocks(blocks: Sequence[Block], earlier: Sequence[Block]) -> int:
+    """How many leading blocks two requests share: a block's fingerprint covers its whole prefix,
+    so the shared blocks are those up to the last equal fingerprint (found by bisection)."""
+    low, high = 0, min(len(blocks), len(earlier))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if blocks[middle - 1].fingerprint == earlier[middle - 1].fingerprint:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _agreeing_chars(signature: Signature, text: str) -> float:
