@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from ._models import TTL
 from ._tokens import DefaultEstimator, TokenEstimator, canonical_json
-from ._unchanged import Seen, remember, shared_count
+from ._unchanged import Seen, plain_copy, remember, same, shared_count
 
 Section = Literal["tools", "system", "messages"]
 
@@ -146,11 +146,23 @@ class LayoutMemo:
         self.max_prefixes = max_prefixes
         self.lists: dict[tuple[Any, ...], _ReadList] = {}
         self.recent: dict[str, tuple[_Recent, ...]] = {}
+        self._tools: tuple[Any, tuple[Any, ...]] = (None, ())
 
     def remember(self, key: tuple[Any, ...], found: _ReadList) -> None:
         if len(self.lists) >= self.max_entries:
             self.lists = {}
         self.lists[key] = found
+
+    def content_keys(self, section: Section, items: Sequence[Mapping[str, Any]]) -> tuple[Any, ...]:
+        """:func:`_content_keys`, except that tool schemas equal to the last ones (compared as
+        :mod:`._unchanged` does) take the keys found for those."""
+        if section != "tools":
+            return _content_keys(section, items)
+        copy, keys = self._tools
+        if not same(items, copy):
+            keys = _content_keys(section, items)
+            self._tools = (plain_copy(items), keys)
+        return keys
 
     def closest(self, prefix: str, messages: Sequence[Any]) -> tuple[_Recent | None, int]:
         """The recent request after ``prefix`` sharing the most leading messages, and how many."""
@@ -250,7 +262,7 @@ class _LayoutBuilder:
             self._read_list(section, message, role, items)
             return
         # One lookup per list: the same prefix and the same content give the same blocks.
-        key = (self.fingerprint, section, message, role, *_content_keys(section, items))
+        key = (self.fingerprint, section, message, role, *memo.content_keys(section, items))
         found = memo.lists.get(key)
         if found is None:
             start, marks = len(self.blocks), len(self.checkpoints)

@@ -39,20 +39,33 @@ def remember(messages: Sequence[Any], earlier: Seen | None = None, shared: int =
 
 
 def shared_count(messages: Sequence[Any], seen: Seen) -> int:
-    """How many leading ``messages`` equal those of ``seen``: all that ``seen`` kept, one fewer
-    (the last turn's question replaced), or else found one by one. Only a list is compared."""
+    """How many leading ``messages`` equal those of ``seen``: at least all but the last it kept
+    (a new turn, or the last question replaced), checked in one comparison, or else found one
+    by one. Only a list is compared."""
     known = seen.messages
     if type(messages) is not list:
         return 0
-    for count in (len(known), len(known) - 1):
-        if 0 < count <= len(messages) and _equal(messages[:count], known[:count]):
-            return count
+    most = min(len(messages), len(known))
+    if most and _equal(messages[: most - 1], known[: most - 1]):
+        return most if _equal(messages[most - 1], known[most - 1]) else most - 1
     count = 0
     for new, old in zip(messages, known, strict=False):
         if not _equal(new, old):
             break
         count += 1
     return count
+
+
+def plain_copy(value: Any) -> Any | None:
+    """A private copy of ``value`` that ``==`` compares exactly, or ``None`` if it holds
+    anything but dicts, lists, strings, bytes and ``None``."""
+    copy = _plain_copy(value)
+    return None if copy is _NOT_PLAIN else copy
+
+
+def same(value: Any, copy: Any) -> bool:
+    """``value`` equals a :func:`plain_copy` (so it serializes exactly as that did)."""
+    return copy is not None and _equal(value, copy)
 
 
 def _equal(new: Any, old: Any) -> bool:

@@ -3,9 +3,10 @@
 The instrumentation sends an invalid request exactly as built, so that botocore's error names the
 caller's own block indexes. Validating every request in full would cost as much again as
 botocore's own validation; instead what passed before is remembered and only what is new is
-validated: the tool config and the system list by their exact serialized form (``marshal``:
-types, values and key order), the messages a chat re-sends by :mod:`._unchanged`. A part that
-cannot be serialized (a custom mapping, a file object) is validated every time.
+validated: the tool config and the system list as compared with the last valid ones
+(:mod:`._unchanged`), or else by their exact serialized form (``marshal``: types, values and key
+order), the messages a chat re-sends by :mod:`._unchanged` too. A part that cannot be serialized
+(a custom mapping, a file object) is validated every time.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from botocore.validate import ParamValidator
 
-from ._unchanged import Seen, remember, shared_count
+from ._unchanged import Seen, plain_copy, remember, same, shared_count
 
 #: Top-level parameters remembered as a whole once valid.
 WHOLE_PARTS = ("toolConfig", "system")
@@ -33,19 +34,28 @@ class ValidParts:
         self._valid: set[bytes] = set()
         self._size = 0
         self._histories: tuple[tuple[str, Seen], ...] = ()
+        self._last: dict[tuple[str, str], Any] = {}
+        """The last valid value of each whole part (by operation), as a plain copy."""
         self._lock = threading.Lock()
 
     def invalid(self, params: Mapping[str, Any], operation: Any) -> bool:
         """Whether ``params`` fail botocore's validation for ``operation``."""
         rest = dict(params)
         tag = str(operation.name)
-        fresh = []
+        fresh, copies = [], {}
         for name in WHOLE_PARTS:
-            key = _serialized(tag, name, rest[name]) if name in rest else None
+            if name not in rest:
+                continue
+            value = rest[name]
+            if same(value, self._last.get((tag, name))):
+                del rest[name]
+                continue
+            key = _serialized(tag, name, value)
             if key is not None and key in self._valid:
                 del rest[name]
             elif key is not None:
                 fresh.append(key)
+            copies[(tag, name)] = plain_copy(value)
         messages: Any = rest.get("messages")
         history, shared = self._closest(tag, messages)
         if history is not None:
@@ -53,6 +63,7 @@ class ValidParts:
         if ParamValidator().validate(rest, operation.input_shape).has_errors():
             return True
         self._keep(fresh)
+        self._last.update(copies)
         if type(messages) is list:
             seen = remember(messages, history, shared)
             with self._lock:
@@ -67,6 +78,8 @@ class ValidParts:
             shared = shared_count(messages, seen) if operation == tag else 0
             if shared > best[1]:
                 best = (seen, shared)
+            if shared and shared >= len(seen.messages) - 1:
+                break
         return best
 
     def _keep(self, fresh: list[bytes]) -> None:

@@ -120,21 +120,27 @@ def test_layouts_read_with_the_memo_equal_fresh_reads(
 
 def test_a_message_broken_in_place_gets_the_callers_own_error(bedrock_emulator: Emulator) -> None:
     client = BedrockCache().instrument(bedrock_emulator.client())
-    content = [
-        {"text": "Shared context. " * 1500},
-        {"text": "First question?"},
-        {"text": "Second question?"},
-    ]
+    content = [{"text": "Shared context. " * 1500}, {"text": "First question?"}]
     history = [{"role": "user", "content": content}]
     client.converse(modelId=SONNET, system=[{"text": SYSTEM}], messages=history)
-    history.append({"role": "assistant", "content": [{"text": "An answer."}]})
-    history.append({"role": "user", "content": [{"text": "And then?"}]})
-    client.converse(modelId=SONNET, system=[{"text": SYSTEM}], messages=history)
-    content[2]["extra"] = 1  # the caller's mistake, made in place in an earlier message
-    history.append({"role": "assistant", "content": [{"text": "Another answer."}]})
-    history.append({"role": "user", "content": [{"text": "One more?"}]})
+    content.append({"text": "Second question?", "extra": 1})  # the caller's mistake, in place
     with pytest.raises(ParamValidationError, match=r"messages\[0\]\.content\[2\]"):
         client.converse(modelId=SONNET, system=[{"text": SYSTEM}], messages=history)
+
+
+def test_a_tool_broken_in_place_gets_the_callers_own_error(bedrock_emulator: Emulator) -> None:
+    client = BedrockCache().instrument(bedrock_emulator.client())
+    schema = {"json": {"type": "object", "properties": {"q": {"type": "string"}}}}
+    tools = [
+        {"toolSpec": {"name": f"tool_{n}", "description": "d " * 300, "inputSchema": schema}}
+        for n in range(3)
+    ]
+    history = [{"role": "user", "content": [{"text": "Hello?"}]}]
+    for _ in range(2):
+        client.converse(modelId=SONNET, messages=history, toolConfig={"tools": tools})
+    tools[1]["toolSpec"]["colour"] = "blue"  # the caller's mistake, made in place
+    with pytest.raises(ParamValidationError, match=r"toolConfig\.tools\[1\]\.toolSpec"):
+        client.converse(modelId=SONNET, messages=history, toolConfig={"tools": tools})
 
 
 def test_a_long_conversations_misses_are_explained_where_they_start(
