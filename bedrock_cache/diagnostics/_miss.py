@@ -222,7 +222,7 @@ class MissExplainer:
         model = spec.model_id
         below = _below_minimum(layout, spec, entries)
         reachable = self._reachable(layout, spec, active, now)
-        deepest_known = self._deepest_entry(layout, model)
+        deepest_known, other_model = self._deepest_entries(layout, model)
         stale = reach = None
         if deepest_known is not None and (reachable is None or deepest_known > reachable):
             entry = self._entries[layout.blocks[deepest_known].fingerprint][model]
@@ -240,7 +240,7 @@ class MissExplainer:
             changed=self._changed(request, layout, model),
             stale=stale,
             out_of_reach=reach,
-            other_model=self._other_model(layout, model),
+            other_model=other_model,
             expects_read=reachable is not None,
             first=self._locate(layout, 0),
         )
@@ -271,18 +271,19 @@ class MissExplainer:
     def _entry(self, layout: Layout, position: int, model: str) -> _Entry | None:
         return self._entries.get(layout.blocks[position].fingerprint, {}).get(model)
 
-    def _deepest_entry(self, layout: Layout, model: str) -> int | None:
-        for block in reversed(layout.blocks):
-            if model in self._entries.get(block.fingerprint, {}):
-                return block.index
-        return None
-
-    def _other_model(self, layout: Layout, model: str) -> str | None:
+    def _deepest_entries(self, layout: Layout, model: str) -> tuple[int | None, str | None]:
+        """The deepest block holding an entry for ``model``; and, when the deepest block holding
+        any entry holds none for ``model``, the model it was cached for. One walk back."""
+        other = None
         for block in reversed(layout.blocks):
             models = self._entries.get(block.fingerprint)
-            if models:
-                return None if model in models else next(iter(models))
-        return None
+            if not models:
+                continue
+            if model in models:
+                return block.index, other
+            if other is None:
+                other = next(iter(models))
+        return None, other
 
     def _changed(
         self, request: Mapping[str, Any], layout: Layout, model: str
@@ -378,25 +379,27 @@ class MissExplainer:
 
     def _walked(self, layout: Layout, model: str, deepest: int) -> tuple[int, int]:
         """Where :meth:`_remember` starts walking ``layout``, and through which block the links
-        are then marked ``cached_beyond``: the blocks shared with the model's previous request
-        were walked then (a chat re-sends its history), unless their links were forgotten since
-        or this request caches deeper than that one did. The static blocks are refreshed, so a
-        shared tools-and-system prefix is not forgotten while traffic uses it."""
+        are then marked ``cached_beyond``. Links more than ``max_prefixes`` blocks back would be
+        forgotten at once, so they are not walked; nor are the blocks shared with the model's
+        previous request (a chat re-sends its history), which were walked then, unless their
+        links were forgotten since or this request caches deeper than that one did. The static
+        blocks are refreshed, so a tools-and-system prefix in use is not forgotten."""
+        blocks = layout.blocks
+        floor = max(0, len(blocks) - self.max_prefixes - 1)
         last = self._last_walk.get(model)
         if last is None:
-            return 0, deepest
-        blocks, flagged = last
-        shared = _shared_blocks(layout.blocks, blocks)
+            return floor, deepest
+        earlier, flagged = last
+        shared = _shared_blocks(blocks, earlier)
         start = shared if deepest <= flagged else min(shared, flagged + 1)
-        if not start or (model, layout.blocks[start - 1].fingerprint) not in self._next:
-            return 0, deepest
-        statics = layout.message_starts[0] if layout.message_starts else len(layout.blocks)
-        previous = ""
-        for block in layout.blocks[: min(start, statics)]:
-            if (model, previous) not in self._next:
-                return 0, deepest
-            self._next.move_to_end((model, previous))
-            previous = block.fingerprint
+        if start <= floor:
+            return floor, deepest
+        statics = layout.message_starts[0] if layout.message_starts else len(blocks)
+        refresh = [(model, _before(blocks, i)) for i in range(floor, min(start, statics))]
+        if any(key not in self._next for key in ((model, _before(blocks, start)), *refresh)):
+            return floor, deepest
+        for key in refresh:
+            self._next.move_to_end(key)
         return start, max(deepest, min(flagged, start - 1))
 
     def _signature(self, request: Mapping[str, Any], block: Block) -> Signature:
@@ -408,6 +411,11 @@ class MissExplainer:
             item = _container(request, block)[block.slot]
             signature = self._signatures[block.fingerprint] = Signature.of(item, block)
         return signature
+
+
+def _before(blocks: Sequence[Block], index: int) -> str:
+    """The fingerprint of the prefix before block ``index`` (``""`` before the first)."""
+    return blocks[index - 1].fingerprint if index else ""
 
 
 def _shared_blocks(blocks: Sequence[Block], earlier: Sequence[Block]) -> int:
