@@ -26,24 +26,30 @@ from .calls import filler
 from .workloads._common import SONNET_45, agent_tools
 
 SIZES = (10, 50, 200)
-REPEATS = 50
+REPEATS = 100
 WARMUP = 3
-CANNED = {
-    "output": {"message": {"role": "assistant", "content": [{"text": "Canned answer."}]}},
-    "stopReason": "end_turn",
-    "usage": {"inputTokens": 100, "outputTokens": 3, "totalTokens": 103},
-    "metrics": {"latencyMs": 1},
-}
+
+
+def canned_response() -> dict[str, Any]:
+    """A fresh Converse response each call: langchain-aws rewrites parts of the one it gets (a
+    shared one would grow on every call, and with it the framework's time)."""
+    return {
+        "output": {"message": {"role": "assistant", "content": [{"text": "Canned answer."}]}},
+        "stopReason": "end_turn",
+        "usage": {"inputTokens": 100, "outputTokens": 3, "totalTokens": 103},
+        "metrics": {"latencyMs": 1},
+        "ResponseMetadata": {"HTTPStatusCode": 200},
+    }
 
 
 def stub_transport(client: Any) -> None:
-    """Answer every Converse call with :data:`CANNED` before any HTTP is sent (registered last,
+    """Answer every Converse call with :func:`canned_response` before any HTTP is sent (last,
     after every other ``before-call`` handler, so call it after instrumenting the client)."""
     from botocore.awsrequest import AWSResponse
 
     def canned(**_: Any) -> tuple[Any, dict[str, Any]]:
         http = AWSResponse("http://127.0.0.1/stub", 200, {}, None)
-        return http, {**CANNED, "ResponseMetadata": {"HTTPStatusCode": 200}}
+        return http, canned_response()
 
     client.meta.events.register_last("before-call.bedrock-runtime.Converse", canned)
 
