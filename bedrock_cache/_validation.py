@@ -3,9 +3,10 @@
 The instrumentation sends an invalid request exactly as built, so that botocore's error names the
 caller's own block indexes. Validating every request in full would cost as much again as
 botocore's own validation; instead what passed before is remembered and only what is new is
-validated: the tool config and the system list as compared with the last valid ones
-(:mod:`._unchanged`), or else by their exact serialized form (``marshal``: types, values and key
-order), the messages a chat re-sends by :mod:`._unchanged` too. A part that cannot be serialized
+validated: each top-level parameter (the tool config, the system list, the inference config...)
+as compared with the last valid one (:mod:`._unchanged`), or else by its exact serialized form
+(``marshal``: types, values and key order), and the messages a chat re-sends by
+:mod:`._unchanged` too. A part that cannot be serialized
 (a custom mapping, a file object) is validated every time.
 """
 
@@ -20,8 +21,9 @@ from botocore.validate import ParamValidator
 
 from ._unchanged import Seen, plain_copy, remember, same, shared_count
 
-#: Top-level parameters remembered as a whole once valid.
-WHOLE_PARTS = ("toolConfig", "system")
+#: Top-level parameters validated every time: the (required) model id, and the messages,
+#: which are remembered one by one.
+ALWAYS = frozenset({"modelId", "messages"})
 #: Valid message histories kept (concurrent conversations).
 RECENT_HISTORIES = 8
 
@@ -43,10 +45,9 @@ class ValidParts:
         rest = dict(params)
         tag = str(operation.name)
         fresh, copies = [], {}
-        for name in WHOLE_PARTS:
-            if name not in rest:
+        for name, value in params.items():
+            if name in ALWAYS:
                 continue
-            value = rest[name]
             if same(value, self._last.get((tag, name))):
                 del rest[name]
                 continue

@@ -317,10 +317,12 @@ class MissExplainer:
         if start is None:
             what = "toolChoice or extended-thinking settings changed (keys every message block)"
             return self._locate(layout, index, None), what
-        span = dynamic_span_near(text, start, start + signature.chunk)
         newest = block.message == layout.message_count - 1
-        if block.section == "messages" and (span is None or newest):
-            return None  # another conversation or a new question, not a defect
+        if block.section == "messages" and newest:
+            return None  # a new question, not a defect
+        span = dynamic_span_near(text, start, start + signature.chunk)
+        if block.section == "messages" and span is None:
+            return None  # another conversation, not a defect
         offset = span.start if span is not None else start
         what = (
             f"{span.description} changes on every request inside the cached prefix; move it "
