@@ -141,7 +141,7 @@ class LayoutMemo:
     shares with one of them is taken over in one comparison. Bounded (cleared when full); safe
     to share between threads."""
 
-    def __init__(self, max_entries: int = 50_000, max_prefixes: int = 256) -> None:
+    def __init__(self, max_entries: int = 50_000, max_prefixes: int = 64) -> None:
         self.max_entries = max_entries
         self.max_prefixes = max_prefixes
         self.lists: dict[tuple[Any, ...], _ReadList] = {}
