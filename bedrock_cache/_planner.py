@@ -353,10 +353,25 @@ def _chance(context: PlanContext, boundary: Boundary, ttl: TTL) -> float:
     group = _group(context.observations, boundary.groups)
     learn = not context.policy.skip_one_off_writes
     shared = boundary.kind in ("tools", "system", "context", "message")
-    chance = recurrence(own, group, context.now, ttl, learn=learn, shared=shared)
+    chance = recurrence(
+        own,
+        group,
+        context.now,
+        ttl,
+        learn=learn,
+        shared=shared,
+        newest_open=boundary.kind == "tail" and _parent_recurs(context, boundary),
+    )
     if context.policy.static_ttl == "1h" and boundary.kind in ("tools", "system"):
         return max(chance, ASSERTED_RECURRENCE)  # the caller vouches that these recur
     return chance
+
+
+def _parent_recurs(context: PlanContext, boundary: Boundary) -> bool:
+    """The static prefix (tools and system) above a conversation was seen before: a new
+    conversation on a shared prompt, not a one-off request."""
+    parent = boundary.groups[0].rpartition(">")[0]
+    return parent != context.spec.model_id and parent in context.observations
 
 
 def _group(observations: Mapping[str, Observation], keys: Sequence[str]) -> Observation | None:

@@ -74,7 +74,9 @@ def test_prefix_below_the_minimum_gets_no_checkpoint_and_says_why() -> None:
 def test_a_first_request_risks_one_write_on_the_system_prompt_only() -> None:
     traffic = Traffic()
     assert roles(traffic.send(request(SONNET, 4000, [text(50, "q1")]))) == ["system"]
-    assert roles(traffic.send(request(SONNET, 4000, [text(50, "q2")]))) == ["bridge"]
+    # The second reads it; its own end is written once in case a conversation follows.
+    assert roles(traffic.send(request(SONNET, 4000, [text(50, "q2")]))) == ["conversation"]
+    assert roles(traffic.send(request(SONNET, 4000, [text(50, "q3")]))) == ["bridge"]
     # A prompt with nothing like it seen before is not written: it may never come back.
     assert roles(traffic.send(request(SONNET, 0, [text(3000, "q")]))) == []
 
@@ -125,8 +127,9 @@ def test_a_document_is_split_from_its_question_and_read_by_the_next_questions() 
     first = traffic.send(request(SONNET, 200, [document, text(20, "q1")]))
     assert roles(first) == ["document"]
     assert first.checkpoints[0].after == 1  # between the document and the question
-    second = traffic.send(request(SONNET, 200, [document, text(20, "q2")]))
-    assert roles(second) == ["bridge"] and second.checkpoints[0].after == 1
+    traffic.send(request(SONNET, 200, [document, text(20, "q2")]))
+    third = traffic.send(request(SONNET, 200, [document, text(20, "q3")]))
+    assert roles(third) == ["bridge"] and third.checkpoints[0].after == 1
 
 
 def test_rag_chat_advances_the_conversation_instead_of_chunks_that_never_recur() -> None:
@@ -186,6 +189,28 @@ def test_a_prefix_recurring_past_five_minutes_gets_one_hour(client_sends_ttl: bo
     for question in range(4):
         plan = dense.send(request(SONNET, 5000, [text(50, f"q{question}")]), after=20)
     assert {cp.ttl for cp in plan.checkpoints} == {"5m"}
+
+
+def test_a_prefix_recurring_every_two_minutes_is_written_for_the_hour(
+    client_sends_ttl: bool,
+) -> None:
+    """Before any gap past five minutes was seen: steady traffic two minutes apart would lose a
+    5m entry now and then, so its first write takes 1h."""
+    traffic = Traffic()
+    traffic.send(request(SONNET, 5000, [text(50, "first")], seed="another tenant"))
+    for question in range(2):
+        req = request(SONNET, 5000, [text(50, f"q{question}")], seed="tenant")
+        plan = traffic.send(req, after=120)
+    hour = "1h" if client_sends_ttl else "5m"  # 1h only where this botocore can send it
+    assert [(cp.role, cp.ttl) for cp in plan.checkpoints][:1] == [("system", hour)]
+
+
+def test_a_new_conversation_on_a_known_prompt_writes_its_first_turn() -> None:
+    """The first conversation has not had its next turn yet, so nothing says conversations do
+    not continue: the second one's first turn is written too."""
+    traffic = Traffic()
+    traffic.send(request(SONNET, 3000, [text(500, "chat 0")]))
+    assert "conversation" in roles(traffic.send(request(SONNET, 3000, [text(500, "chat 1")])))
 
 
 def test_one_hour_only_where_the_model_offers_it_and_never_after_five_minutes(
