@@ -39,6 +39,8 @@ LAST_MESSAGE_BLOCKS = 8
 CONTEXT_KINDS = frozenset({"text", "document", "image"})
 #: Recurrence assumed for tools and system under ``static_ttl="1h"`` (three expected reads).
 ASSERTED_RECURRENCE = 0.75
+#: Members a group needs, none of which recurred, before it alone says "these do not recur".
+GROUP_EVIDENCE = 4
 #: Expected-saving tie-break: a checkpoint must earn this many tokens' worth to be spent...
 CHECKPOINT_COST = 1.0
 #: ...except after the tool schemas or a system block, where a spare checkpoint costs nothing
@@ -375,9 +377,12 @@ def _parent_recurs(context: PlanContext, boundary: Boundary) -> bool:
 
 
 def _group(observations: Mapping[str, Observation], keys: Sequence[str]) -> Observation | None:
-    """The narrowest group that has learned something (members that could have recurred)."""
+    """The narrowest group that has learned something -- a member recurred, or enough members
+    came that none recurring says something -- else the broadest one known (a system prompt
+    that just changed, say at the minute, inherits what conversations did under the last one)."""
     known = [observations[key] for key in keys if key in observations]
-    return next((g for g in known if g.seen > 1), known[-1] if known else None)
+    learned = (g for g in known if g.recurred_5m + g.recurred_1h or g.seen >= GROUP_EVIDENCE)
+    return next(learned, known[-1] if known else None)
 
 
 def _options(

@@ -96,6 +96,25 @@ def test_a_system_block_that_changes_every_time_never_holds_the_static_checkpoin
     assert 0 in placed and 1 not in placed
 
 
+def test_a_changed_system_prompt_inherits_what_conversations_did_under_the_last_one() -> None:
+    """A timestamp in the system prompt starts a new static prefix every minute: conversations
+    begun in the new minute are written as the earlier ones were, before any of them went on."""
+    traffic = Traffic()
+
+    def opening(minute: int, chat: int, *later: list[dict[str, Any]]) -> dict[str, Any]:
+        req = request(SONNET, 3000, [text(300, f"q{minute}.{chat}")], *later)
+        req["system"].append({"text": f"Current time: 10:{minute:02d}"})
+        return req
+
+    for chat in range(3):
+        traffic.send(opening(0, chat), after=5)
+        traffic.send(opening(0, chat, [text(100, "a")], [text(300, "more")]), after=5)
+    plans = [traffic.send(opening(1, chat), after=5) for chat in range(3)]
+    # (the second one keeps the new minute's system prompt instead: a segment below the minimum
+    # cannot follow it)
+    assert "conversation" in roles(plans[0]) and "conversation" in roles(plans[2])
+
+
 def test_later_turns_advance_the_tail_which_reads_earlier_entries_by_lookback() -> None:
     traffic = Traffic()
     turns: list[list[dict[str, Any]]] = [[text(50, "q0")]]
