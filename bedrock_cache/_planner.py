@@ -19,12 +19,12 @@ A pure function of (layout, model spec, policy, observations, time), in four ste
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from ._layout import Block, Layout, Section
 from ._models import TTL, ModelSpec
-from ._rules import Placement, entry_checkpoints, existing_placements, position_problem, reaches
+from ._rules import Placement, entry_checkpoints, existing_placements, problem_after_block, reaches
 from ._rules import request_problem as _request_problem
 from ._store import Observation
 from ._valuation import TokenPrices, expected_reads, member_added, member_recurred, recurrence
@@ -129,7 +129,7 @@ class Plan:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: one is built for every boundary of every request
 class Boundary:
     """A place a checkpoint may stand, with the store keys of its prefix and of its group."""
 
@@ -246,13 +246,8 @@ def _last_allowed(layout: Layout, span: range, allowed: _Allowed) -> Block | Non
     return None
 
 
-def _allowed(layout: Layout, spec: ModelSpec, block: Block) -> bool:
-    place = Placement(block.index, block.section, block.message, None)
-    return position_problem(layout, spec, place) is None
-
-
 class _Allowed:
-    """:func:`_allowed` for one request, each block judged once."""
+    """May a checkpoint stand right after a block of one request? Each block judged once."""
 
     def __init__(self, layout: Layout, spec: ModelSpec) -> None:
         self.layout, self.spec = layout, spec
@@ -261,7 +256,8 @@ class _Allowed:
     def __call__(self, block: Block) -> bool:
         known = self.known.get(block.index)
         if known is None:
-            known = self.known[block.index] = _allowed(self.layout, self.spec, block)
+            problem = problem_after_block(self.layout, self.spec, block)
+            known = self.known[block.index] = problem is None
         return known
 
 
@@ -294,12 +290,13 @@ def plan_checkpoints(
     ttls: tuple[TTL, ...] = ("1h", "5m") if "1h" in spec.ttls else ("5m",)
     if policy.static_ttl == "5m":
         ttls = ("5m",)
-    context = PlanContext(layout, spec, policy, TokenPrices.of(spec), observations or {}, now, ttls)
+    known = observations or {}
     if found is None:
         found = boundaries(layout, spec, policy)
-    learned = recurrences(found, context.observations, now)
+    learned = recurrences(found, known, now)
     if learned:
-        context = replace(context, observations={**context.observations, **learned})
+        known = {**known, **learned}
+    context = PlanContext(layout, spec, policy, _prices(spec), known, now, ttls)
     read = _read_point(context, found)
     deeper = [b for b in found if read is None or b.block.index > read.index]
     options = _valued(context, deeper)
@@ -321,6 +318,19 @@ def plan_checkpoints(
     chosen = _allocate(context, read, [o for o in options if o], budget) if budget > 0 else []
     planned = _validated(context, manual, chosen, skipped)
     return Plan(spec.model_id, tuple(planned), len(manual), tuple(s for s in skipped if s))
+
+
+#: Token prices by model spec (a spec is immutable; kept while it is the one in use).
+_PRICES: dict[int, tuple[ModelSpec, TokenPrices]] = {}
+
+
+def _prices(spec: ModelSpec) -> TokenPrices:
+    known = _PRICES.get(id(spec))
+    if known is None or known[0] is not spec:
+        if len(_PRICES) > 256:
+            _PRICES.clear()
+        known = _PRICES[id(spec)] = (spec, TokenPrices.of(spec))
+    return known[1]
 
 
 def _read_point(context: PlanContext, found: Sequence[Boundary]) -> Block | None:

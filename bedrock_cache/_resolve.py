@@ -26,6 +26,7 @@ from ._models import (
     Position,
     ResolvedModel,
     default_table,
+    split_model_id,
     unknown_model_spec,
 )
 from ._models import _profile_model as profile_model
@@ -98,10 +99,20 @@ class ModelResolver:
         self._profiles = _Bounded(_REMEMBERED)
         self._warned = _Bounded(_REMEMBERED)
         self._rejected = _Bounded(_REMEMBERED)
+        self._recent: dict[str, tuple[ResolvedModel, str, ModelSpec | None, int]] = {}
+        """Resolutions of ids that name their model: the table entry and the rejections (their
+        generation) each came from."""
+        self._generation = 0
 
     def resolve(self, model_id: str, hint: str | None = None) -> ResolvedModel:
         """The spec for ``model_id``; ``hint`` is the framework's base model id for an ARN that
         hides its model (ignored for every other id)."""
+        recent = self._recent.get(model_id)
+        generation = self._generation
+        fresh = recent is not None and recent[3] == generation
+        if fresh and recent is not None and self.table.specs.get(recent[1]) is recent[2]:
+            return recent[0]
+        source: tuple[str, ModelSpec | None] | None = None
         if hides_model(model_id):
             base = hint or self._base_for(model_id)
             resolved = (
@@ -110,11 +121,18 @@ class ModelResolver:
                 else ResolvedModel(model_id, unknown_model_spec(model_id))
             )
         else:
+            base_id = split_model_id(model_id)[1]
+            source = (base_id, self.table.lookup(base_id))
             resolved = self.table.resolve(model_id)
         if resolved.spec.family == "unknown":
             self._warn_once(model_id, resolved.spec.note)
             return resolved
-        return self._with_rejections(resolved)
+        result = self._with_rejections(resolved)
+        if source is not None:  # an id that names its model resolves alike until the table changes
+            if len(self._recent) >= _REMEMBERED:
+                self._recent = {}
+            self._recent[model_id] = (result, *source, generation)
+        return result
 
     def reject(self, model: ResolvedModel, reason: Rejection) -> bool:
         """Bedrock rejected our checkpoints for this model: stop sending what it refused on later
@@ -123,6 +141,7 @@ class ModelResolver:
         with self._lock:
             known: frozenset[Rejection] = self._rejected.get(key, frozenset())
             self._rejected.put(key, known | {reason})
+            self._generation += 1
         return reason not in known
 
     def _with_rejections(self, resolved: ResolvedModel) -> ResolvedModel:

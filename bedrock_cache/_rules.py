@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from ._layout import Layout, Section
+from ._layout import Block, Layout, Section
 from ._models import TTL, ModelSpec
 
 UNSUPPORTED_MODEL_MESSAGE = (
@@ -51,13 +51,27 @@ def position_problem(layout: Layout, spec: ModelSpec, place: Placement) -> str |
     toolConfig.tools" -- on models whose tools are cacheable -- "not as the first block of a
     message, nor right after reasoningContent, a non-PDF document or a video" (per model).
     """
-    rejected = spec.rejected_positions
-    if place.section == "tools" and not spec.tools_cacheable:
-        return f"{spec.model_id} does not accept a cachePoint in toolConfig.tools"
-    if place.section == "messages" and place.first_in_message and "message_start" in rejected:
+    section, message = place.section, place.message
+    starts = section == "messages" and place.first_in_message
+    if starts and "message_start" in spec.rejected_positions:
         return "a cachePoint cannot be the first block of a message"
-    before = layout.blocks[place.after] if place.after >= 0 else None
-    if before is not None and before.section == place.section and before.message == place.message:
+    return _problem_after(layout, spec, place.after, section, message)
+
+
+def problem_after_block(layout: Layout, spec: ModelSpec, block: Block) -> str | None:
+    """:func:`position_problem` of a checkpoint right after ``block``, in the same list."""
+    return _problem_after(layout, spec, block.index, block.section, block.message)
+
+
+def _problem_after(
+    layout: Layout, spec: ModelSpec, after: int, section: Section, message: int
+) -> str | None:
+    """:func:`position_problem` for a checkpoint that is not the first block of its message."""
+    rejected = spec.rejected_positions
+    if section == "tools" and not spec.tools_cacheable:
+        return f"{spec.model_id} does not accept a cachePoint in toolConfig.tools"
+    before = layout.blocks[after] if after >= 0 else None
+    if before is not None and before.section == section and before.message == message:
         if before.kind == "reasoningContent" and "after_reasoning" in rejected:
             return "a cachePoint cannot follow a reasoningContent block"
         non_pdf = before.kind == "document" and before.document_format != "pdf"
@@ -65,17 +79,16 @@ def position_problem(layout: Layout, spec: ModelSpec, place: Placement) -> str |
             return "a cachePoint cannot follow a non-PDF document block"
         if before.kind == "video" and "after_video" in rejected:
             return "a cachePoint cannot follow a video block"
-    if "next_to_tool_result" in rejected and _next_to_tool_result(layout, place):
+    if "next_to_tool_result" in rejected and _next_to_tool_result(layout, after, section, message):
         return f"{spec.model_id} does not accept a cachePoint next to a toolResult block"
     return None
 
 
-def _next_to_tool_result(layout: Layout, place: Placement) -> bool:
-    neighbours = (place.after, place.after + 1)
-    for index in neighbours:
+def _next_to_tool_result(layout: Layout, after: int, section: Section, message: int) -> bool:
+    for index in (after, after + 1):
         if 0 <= index < len(layout.blocks):
             block = layout.blocks[index]
-            same_list = block.section == place.section and block.message == place.message
+            same_list = block.section == section and block.message == message
             if same_list and block.kind == "toolResult":
                 return True
     return False

@@ -8,7 +8,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ._config import check_callable, check_instance, check_policy, check_table
@@ -204,10 +204,10 @@ class BedrockCache:
         """Count one call's usage in :attr:`stats`, explain a miss against ``expectation``
         (from :meth:`prepare`) and tell the report listeners."""
         resolved = self.resolve(model) if isinstance(model, str) else model
-        report = record_call(self.stats, resolved, usage, plan)
+        miss = None
         if expectation is not None:
             miss = self._explain(resolved.requested_id, expectation, usage)
-            report = replace(report, miss=miss)
+        report = record_call(self.stats, resolved, usage, plan, miss=miss)
         with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:
@@ -262,12 +262,17 @@ class BedrockCache:
 
 
 def record_call(
-    stats: CacheStats, model: ResolvedModel, usage: CacheUsage, plan: Plan | None = None
+    stats: CacheStats,
+    model: ResolvedModel,
+    usage: CacheUsage,
+    plan: Plan | None = None,
+    *,
+    miss: Miss | None = None,
 ) -> CallReport:
     """Price one call's usage, add it to ``stats`` and return its report."""
     cost = cost_of(usage, model)
     stats.record(model.requested_id, usage, cost=cost.total, cost_without_cache=cost.without_cache)
-    return CallReport(model.requested_id, usage, cost, plan)
+    return CallReport(model.requested_id, usage, cost, plan, miss)
 
 
 def cache_from(cache: Any, options: Mapping[str, Any]) -> BedrockCache:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from ._models import TTL, TTL_SECONDS, entry_alive
@@ -57,7 +57,7 @@ class Observation:
         quick = self.recurred_5m + (gap <= TTL_SECONDS["5m"])
         slow = self.recurred_1h + (TTL_SECONDS["5m"] < gap <= TTL_SECONDS["1h"])
         last = max(now, self.last_seen)
-        return Observation(  # not dataclasses.replace: this runs for every boundary
+        return observation(
             self.seen + 1,
             last,
             quick,
@@ -70,7 +70,16 @@ class Observation:
 
     def with_entry(self, now: float, ttl: TTL) -> Observation:
         """A checkpoint here wrote or read a cache entry with ``ttl`` at ``now``."""
-        return replace(self, entry_at=now, entry_ttl=ttl)
+        return observation(
+            self.seen,
+            self.last_seen,
+            self.recurred_5m,
+            self.recurred_1h,
+            now,
+            ttl,
+            self.group,
+            self.first_seen,
+        )
 
     def entry_alive(self, now: float) -> bool:
         """A cache entry placed here is still live at ``now`` (the one liveness check)."""
@@ -78,6 +87,37 @@ class Observation:
             return False
         ttl: TTL = "1h" if self.entry_ttl == "1h" else "5m"
         return entry_alive(self.entry_at, ttl, now)
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def observation(
+    seen: int,
+    last_seen: float,
+    recurred_5m: int,
+    recurred_1h: int,
+    entry_at: float | None,
+    entry_ttl: str,
+    group: str,
+    first_seen: float | None,
+) -> Observation:
+    """``Observation(...)`` with every field given, built in one step rather than through the
+    frozen dataclass's ``__setattr__`` per field: planning builds one per boundary per request."""
+    made: Observation = _new(Observation)
+    fields = {
+        "seen": seen,
+        "last_seen": last_seen,
+        "recurred_5m": recurred_5m,
+        "recurred_1h": recurred_1h,
+        "entry_at": entry_at,
+        "entry_ttl": entry_ttl,
+        "group": group,
+        "first_seen": first_seen,
+    }
+    _set(made, "__dict__", fields)
+    return made
 
 
 @runtime_checkable

@@ -397,11 +397,14 @@ class MissExplainer:
         if start <= floor:
             return floor, deepest
         statics = layout.message_starts[0] if layout.message_starts else len(blocks)
-        refresh = [(model, _before(blocks, i)) for i in range(floor, min(start, statics))]
-        if any(key not in self._next for key in ((model, _before(blocks, start)), *refresh)):
+        successors = self._next
+        if (model, _before(blocks, start)) not in successors:
             return floor, deepest
-        for key in refresh:
-            self._next.move_to_end(key)
+        try:  # a walk from ``floor`` moves every key again, in order: an early move is harmless
+            for i in range(floor, min(start, statics)):
+                successors.move_to_end((model, _before(blocks, i)))
+        except KeyError:
+            return floor, deepest
         return start, max(deepest, min(flagged, start - 1))
 
     def _signature(self, request: Mapping[str, Any], block: Block) -> Signature:
