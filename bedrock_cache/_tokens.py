@@ -11,7 +11,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 #: Flat estimates where the content cannot be measured without decoding it.
@@ -23,13 +23,23 @@ DOCUMENT_BYTES_PER_TOKEN = 6
 
 def canonical_json(value: Any) -> str:
     """One serialization for hashing and counting: sorted keys, no spaces, bytes as hex digests."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_bytes_digest)
+    if type(value) is dict and len(value) == 1:
+        text = value.get("text")
+        if type(text) is str:  # a text block, the most common: the same string, built directly
+            return '{"text":' + _quoted(text) + "}"
+    return _ENCODER.encode(value)
 
 
 def _bytes_digest(value: Any) -> str:
     if isinstance(value, bytes | bytearray):
         return "bytes:" + hashlib.sha256(value).hexdigest()
     raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+#: What ``json.dumps(value, sort_keys=True, separators=(",", ":"), default=_bytes_digest)``
+#: builds on every call; an encoder keeps no state between calls.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_bytes_digest)
+_quoted: Callable[[str], str] = json.encoder.encode_basestring_ascii
 
 
 def text_tokens(text: str) -> int:
