@@ -156,7 +156,7 @@ class PlanContext:
     """TTLs the planner may choose from, longest first."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: built for every option of every request
 class _Option:
     boundary: Boundary
     ttl: TTL
@@ -210,11 +210,12 @@ def _message_boundaries(
         return []
     found: list[tuple[Block, Kind]] = []
     if policy.cache_conversation:
-        earlier = sorted(_sampled_messages(count - 1))
-        for message in earlier:
-            end = _last_allowed(layout, layout.message_range(message), allowed)
-            if end is not None:
-                found.append((end, "message"))
+        starts, blocks = layout.message_starts, layout.blocks
+        for message in sorted(_sampled_messages(count - 1)):
+            for index in reversed(range(starts[message], starts[message + 1])):
+                if allowed(blocks[index]):  # the last block a checkpoint may follow
+                    found.append((blocks[index], "message"))
+                    break
     last = layout.message_range(count - 1)
     tail = _last_allowed(layout, last, allowed)
     if policy.cache_documents and tail is not None:
@@ -435,7 +436,7 @@ def _options(
 Chosen = tuple[Block, TTL, Role, str]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: built for every option of every request
 class _Choice:
     total: float
     picks: tuple[_Option, ...]

@@ -26,6 +26,8 @@ from ._unchanged import Seen, plain_copy, remember, same, shared_count
 ALWAYS = frozenset({"modelId", "messages"})
 #: Valid message histories kept (concurrent conversations).
 RECENT_HISTORIES = 8
+#: botocore's validator keeps no state between calls.
+_VALIDATOR = ParamValidator()
 
 
 class ValidParts:
@@ -61,7 +63,7 @@ class ValidParts:
         history, shared = self._closest(tag, messages)
         if history is not None:
             rest["messages"] = messages[shared:]
-        if ParamValidator().validate(rest, operation.input_shape).has_errors():
+        if _VALIDATOR.validate(rest, operation.input_shape).has_errors():
             return True
         self._keep(fresh)
         self._last.update(copies)

@@ -70,7 +70,8 @@ def section_position(layout: Layout, block: Block) -> int:
 
 
 def _hash(text: str) -> bytes:
-    return hashlib.blake2b(text.encode(), digest_size=8).digest()
+    """8 bytes of Python's own string hash: signatures stay in this process (see below)."""
+    return hash(text).to_bytes(8, "little", signed=True)
 
 
 def _chunk_hashes(text: str, size: int) -> bytes:

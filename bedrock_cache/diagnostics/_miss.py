@@ -401,8 +401,10 @@ class MissExplainer:
         if (model, _before(blocks, start)) not in successors:
             return floor, deepest
         try:  # a walk from ``floor`` moves every key again, in order: an early move is harmless
-            for i in range(floor, min(start, statics)):
-                successors.move_to_end((model, _before(blocks, i)))
+            previous = _before(blocks, floor)
+            for block in blocks[floor : min(start, statics)]:
+                successors.move_to_end((model, previous))
+                previous = block.fingerprint
         except KeyError:
             return floor, deepest
         return start, max(deepest, min(flagged, start - 1))
