@@ -220,8 +220,8 @@ def _message_boundaries(
     tail = _last_allowed(layout, last, allowed)
     if policy.cache_documents and tail is not None:
         start = max(last.start, tail.index - LAST_MESSAGE_BLOCKS)
-        blocks = [layout.blocks[i] for i in range(start, tail.index)]
-        found += [(b, "context") for b in blocks if b.role == "user" and b.kind in CONTEXT_KINDS]
+        context = [layout.blocks[i] for i in range(start, tail.index)]
+        found += [(b, "context") for b in context if b.role == "user" and b.kind in CONTEXT_KINDS]
     if policy.cache_conversation and tail is not None:
         found.append((tail, "tail"))
     return found
