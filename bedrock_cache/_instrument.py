@@ -23,6 +23,7 @@ from botocore.eventstream import EventStream
 from ._fallback import rejection_of, restore_body
 from ._faults import fault
 from ._outcomes import error_code, outcome_of, outcome_of_code
+from ._unchanged import one_request
 from ._usage import usage_from_converse, usage_from_stream_event
 from ._validation import ValidParts
 from .apis._invoke import INVOKE_OPERATIONS, plan_invoke, tap_invoke_response
@@ -152,13 +153,16 @@ def _planner_for(client: Any, params: Mapping[str, Any]) -> tuple[BedrockCache |
 
 def _before(client: Any, params: dict[str, Any], context: dict[str, Any], operation: Any) -> None:
     cache, hint = _planner_for(client, params)
-    if cache is None or _invalid(params, operation):
+    if cache is None:
         return
-    try:
-        prepared = cache.prepare(params, base_model_hint=hint)
-    except Exception as exc:
-        fault("could not plan a request; it was sent as built", exc)
-        return
+    with one_request():  # validation and planning compare each part of it once
+        if _invalid(params, operation):
+            return
+        try:
+            prepared = cache.prepare(params, base_model_hint=hint)
+        except Exception as exc:
+            fault("could not plan a request; it was sent as built", exc)
+            return
     context[CONTEXT_KEY] = _Call(cache, prepared, dict(params))
     params.clear()
     params.update(prepared.request)

@@ -6,13 +6,34 @@ new request's messages by ``==``, in C. That comparison is exact only for plain 
 (``1 == 1.0 == True``, yet they serialize differently), so a message holding anything other than
 dicts, lists, strings, bytes and ``None`` ends the shared part: it and what follows are read
 anew. A copy, because the caller may change its own lists in place between calls.
+
+Within :func:`one_request` (nothing changes the request meanwhile), a value found equal to a
+copy, or copied, is not compared or copied again: the parts of a request that validation
+and the layout both keep (the tool schemas, a new message) share one comparison and one copy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
+
+#: Within :func:`one_request`: values known equal to a private copy, by identity.
+_PROVEN: ContextVar[dict[int, tuple[Any, Any]] | None] = ContextVar(
+    "bedrock_cache_proven", default=None
+)
+
+
+@contextmanager
+def one_request() -> Iterator[None]:
+    """Read one request, unchanged until the block ends, with one comparison per value."""
+    token = _PROVEN.set({})
+    try:
+        yield
+    finally:
+        _PROVEN.reset(token)
 
 
 @dataclass(frozen=True)
@@ -31,8 +52,8 @@ def remember(messages: Sequence[Any], earlier: Seen | None = None, shared: int =
     copies = list(earlier.messages[:shared]) if earlier is not None else []
     if len(copies) == shared:
         for message in messages[shared:]:
-            copy = _plain_copy(message)
-            if copy is _NOT_PLAIN:
+            copy = plain_copy(message)
+            if copy is None:
                 break
             copies.append(copy)
     return Seen(copies, len(messages))
@@ -59,13 +80,41 @@ def shared_count(messages: Sequence[Any], seen: Seen) -> int:
 def plain_copy(value: Any) -> Any | None:
     """A private copy of ``value`` that ``==`` compares exactly, or ``None`` if it holds
     anything but dicts, lists, strings, bytes and ``None``."""
+    proven = _PROVEN.get()
+    if proven is not None:
+        known = proven.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
     copy = _plain_copy(value)
-    return None if copy is _NOT_PLAIN else copy
+    if copy is _NOT_PLAIN:
+        return None
+    if proven is not None:
+        _prove(proven, value, copy)
+    return copy
 
 
 def same(value: Any, copy: Any) -> bool:
     """``value`` equals a :func:`plain_copy` (so it serializes exactly as that did)."""
-    return copy is not None and _equal(value, copy)
+    if copy is None:
+        return False
+    proven = _PROVEN.get()
+    if proven is None:
+        return _equal(value, copy)
+    known = proven.get(id(value))
+    if known is not None and known[0] is value and known[1] is copy:
+        return True
+    if not _equal(value, copy):
+        return False
+    _prove(proven, value, copy)
+    return True
+
+
+def _prove(proven: dict[int, tuple[Any, Any]], value: Any, copy: Any) -> None:
+    """Note that ``value`` equals ``copy``, and so does each item of a dict its counterpart."""
+    proven[id(value)] = (value, copy)
+    if type(value) is dict:
+        for key, item in value.items():
+            proven[id(item)] = (item, copy[key])
 
 
 def _equal(new: Any, old: Any) -> bool:

@@ -302,7 +302,7 @@ class CacheStats:
         cost_without_cache: float = 0.0,
     ) -> None:
         with self._lock:
-            tally = self._by_model.setdefault(model_id, _Tally())
+            tally = self._tally(model_id)
             tally.usage = tally.usage + usage
             tally.requests += 1
             tally.requests_with_read += usage.cache_read > 0
@@ -315,9 +315,16 @@ class CacheStats:
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
         with self._lock:
-            tally = self._by_model.setdefault(model_id, _Tally())
+            tally = self._tally(model_id)
             tally.ended[outcome] += 1
             self._recent.append(CallRecord(model_id, CacheUsage(), 0.0, 0.0, outcome))
+
+    def _tally(self, model_id: str) -> _Tally:
+        """The model's tally (held lock); a new one only for a model not seen before."""
+        tally = self._by_model.get(model_id)
+        if tally is None:
+            tally = self._by_model[model_id] = _Tally()
+        return tally
 
     def recent(self) -> list[CallRecord]:
         """The last calls recorded, oldest first (at most ``recent`` of them)."""
