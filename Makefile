@@ -39,11 +39,11 @@ test-lowest: $(STAMP)
 	rm -rf $(LOWEST) && $(BIN)/uv venv -q --python $(BIN)/python $(LOWEST)
 	$(BIN)/uv pip install -q --python $(LOWEST)/bin/python --resolution lowest-direct \
 		-e '.[langchain,llama-index,otel,redis,dev]'
-	$(BIN)/uv pip list -q --python $(LOWEST)/bin/python | grep -iE '^(boto|langchain|langgraph |llama-index-(core|llms))'
+	$(BIN)/uv pip list -q --python $(LOWEST)/bin/python | grep -iE '^(aio)?boto|^(langchain|langgraph |llama-index-(core|llms))'
 	$(LOWEST)/bin/python -m pytest -q -p no:cacheprovider
 	rm -rf $(LOWEST) && $(BIN)/uv venv -q --python $(BIN)/python $(LOWEST)
 	$(BIN)/uv pip install -q --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[all,dev]'
-	$(BIN)/uv pip list -q --python $(LOWEST)/bin/python | grep -iE '^(boto|langchain|langgraph |llama-index-(core|llms))'
+	$(BIN)/uv pip list -q --python $(LOWEST)/bin/python | grep -iE '^(aio)?boto|^(langchain|langgraph |llama-index-(core|llms))'
 	$(LOWEST)/bin/python -m pytest -q -p no:cacheprovider
 	rm -rf $(LOWEST)
 
