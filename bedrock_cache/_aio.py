@@ -10,17 +10,23 @@ how apps that open a client per call (``async with session.client(...)``) are pl
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import importlib
+import sys
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
+
+import wrapt
 
 from ._faults import fault
 from ._instrument import (
     OPERATIONS,
+    PLAN_HOOK,
     TappedEventStream,
     _after,
     _answered,
     _before,
     _Call,
+    is_instrumented,
     register_hooks,
     remember_owner,
 )
@@ -43,6 +49,32 @@ def instrument_async(
     if not remember_owner(target, cache, base_models):
         register_hooks(target, events, [(op, _before, _after_async) for op in OPERATIONS])
     return target
+
+
+def wrap_async_clients(wrapper: Callable[..., Any]) -> None:
+    """Wrap aiobotocore's ``AioBaseClient._make_api_call`` with ``wrapper``, if installed."""
+    try:
+        module = importlib.import_module("aiobotocore.client")
+    except ImportError:
+        return
+    wrapt.wrap_function_wrapper(module, "AioBaseClient._make_api_call", wrapper)
+
+
+def unwrap_async_clients() -> None:
+    """Undo :func:`wrap_async_clients`."""
+    module = sys.modules.get("aiobotocore.client")
+    method = module.AioBaseClient.__dict__["_make_api_call"] if module is not None else None
+    if isinstance(method, wrapt.FunctionWrapper):
+        module.AioBaseClient._make_api_call = method.__wrapped__  # type: ignore[union-attr]
+
+
+def is_hooked(client: Any) -> bool:
+    """``client`` plans with hooks of its own, or with hooks it copied from an instrumented
+    session when it was created (aioboto3's per-call clients)."""
+    events = client.meta.events
+    emitter = getattr(events, "_emitter", events)  # a client's events alias its emitter's
+    handlers = getattr(emitter, "_unique_id_handlers", {})  # botocore keeps no public view
+    return is_instrumented(client) or f"{PLAN_HOOK}-{OPERATIONS[0]}" in handlers
 
 
 def _events_of(target: Any) -> Any:

@@ -33,6 +33,8 @@ if TYPE_CHECKING:  # the session imports this module; this one only names its ty
 
 OPERATIONS = ("Converse", "ConverseStream")
 CONTEXT_KEY = "bedrock_cache"
+#: ``unique_id`` prefix of the planning hook on each operation's ``before-parameter-build``.
+PLAN_HOOK = "bedrock-cache-plan"
 #: Key under which each response (and the stream's metadata event) carries its CallReport dict.
 RESPONSE_KEY = "bedrockCache"
 
@@ -119,7 +121,7 @@ def register_hooks(owner: Any, events: Any, hooks: list[tuple[str, Handler, Hand
             lambda params, context, model, ref=ref, before=before, **_: before(
                 ref(), params, context, model
             ),
-            unique_id=f"bedrock-cache-plan-{operation}",
+            unique_id=f"{PLAN_HOOK}-{operation}",
         )
         events.register(
             f"needs-retry.bedrock-runtime.{operation}",

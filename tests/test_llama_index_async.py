@@ -3,7 +3,9 @@
 (by the LLM's cache and by the event handler), on whichever client the installed release runs
 them: with aioboto3 installed, the aioboto3 clients it opens per call, on the event loop's thread;
 without it, the boto3 client in worker threads. A stream cut short is counted as cut, and a
-stream's report is written while its call is current (the trace log has its request)."""
+stream's report is written while its call is current (the trace log has its request).
+``instrument_all()`` plans an unchanged app's async calls on either client, and an LLM wrapped
+with its own cache keeps it."""
 
 from __future__ import annotations
 
@@ -16,8 +18,9 @@ from typing import Any
 import pytest
 from llama_index.core.agent.workflow import FunctionAgent
 from llama_index.core.llms import ChatMessage
+from llama_index.llms.bedrock_converse import BedrockConverse
 
-from bedrock_cache import BedrockCache, CallReport
+from bedrock_cache import BedrockCache, CallReport, instrument_all, uninstrument_all
 from bedrock_cache.emulator import BedrockEmulator
 from bedrock_cache.telemetry import TraceLog, read_trace_log
 from integrations.llama_index.agent import agent_tools
@@ -116,3 +119,36 @@ async def test_an_async_stream_reports_while_its_call_is_current(
     [sent] = bedrock_emulator.requests
     assert record["request"]["messages"] == sent.request["messages"]
     assert record["checkpoints"]
+
+
+@pytest.fixture
+def everything() -> Iterator[BedrockCache]:
+    yield instrument_all()
+    uninstrument_all()
+
+
+async def test_instrument_all_plans_an_unchanged_apps_async_calls(
+    bedrock_emulator: BedrockEmulator[Any],
+    handler: BedrockCacheEventHandler,
+    everything: BedrockCache,
+) -> None:
+    llm = BedrockConverse(model=MODEL, max_retries=1, **bedrock_emulator.connection_kwargs)
+    for _ in range(3):
+        await llm.achat(MESSAGES)
+        await drain(await llm.astream_chat(MESSAGES))
+    requests = bedrock_emulator.requests
+    assert len(requests) == 6 and "cachePoint" in str(requests[-1].request)
+    last = requests[-1].outcome
+    assert last is not None and last.cache_read > 0
+    assert everything.stats.total().requests == 6 == handler.stats.total().requests
+    assert all(report.get("plan") for report in handler.reports)
+
+
+async def test_a_wrapped_llm_keeps_its_own_cache_under_instrument_all(
+    bedrock_emulator: BedrockEmulator[Any], everything: BedrockCache
+) -> None:
+    llm = planned_llm(bedrock_emulator, BedrockCache())
+    await llm.achat(MESSAGES)
+    await drain(await llm.astream_chat(MESSAGES))
+    assert llm.cache.stats.total().requests == 2
+    assert everything.stats.total().requests == 0
