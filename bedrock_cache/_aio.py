@@ -121,11 +121,11 @@ class TappedAsyncEventStream(TappedEventStream):
         return self._events()
 
     async def _events(self) -> AsyncIterator[dict[str, Any]]:
-        events = aiter(self._stream)
+        events, active = aiter(self._stream), self._active
         error: Exception | None = None
         try:
             while True:
-                token = self._active.enter() if self._active is not None else None
+                token = active.enter() if active is not None else None
                 try:
                     event = await anext(events)
                 except StopAsyncIteration:
@@ -133,8 +133,8 @@ class TappedAsyncEventStream(TappedEventStream):
                 else:
                     self._observe(event)
                 finally:
-                    if token is not None and self._active is not None:
-                        self._active.leave(token)
+                    if active is not None and token is not None:
+                        active.leave(token)
                 yield event
         except Exception as exc:
             error = exc

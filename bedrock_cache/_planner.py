@@ -39,6 +39,8 @@ LAST_MESSAGE_BLOCKS = 8
 CONTEXT_KINDS = frozenset({"text", "document", "image"})
 #: Recurrence assumed for tools and system under ``static_ttl="1h"`` (three expected reads).
 ASSERTED_RECURRENCE = 0.75
+#: Members a group needs, none of which recurred, before it alone says "these do not recur".
+GROUP_EVIDENCE = 4
 #: Expected-saving tie-break: a checkpoint must earn this many tokens' worth to be spent...
 CHECKPOINT_COST = 1.0
 #: ...except after the tool schemas or a system block, where a spare checkpoint costs nothing
@@ -353,16 +355,34 @@ def _chance(context: PlanContext, boundary: Boundary, ttl: TTL) -> float:
     group = _group(context.observations, boundary.groups)
     learn = not context.policy.skip_one_off_writes
     shared = boundary.kind in ("tools", "system", "context", "message")
-    chance = recurrence(own, group, context.now, ttl, learn=learn, shared=shared)
+    chance = recurrence(
+        own,
+        group,
+        context.now,
+        ttl,
+        learn=learn,
+        shared=shared,
+        newest_open=boundary.kind == "tail" and _parent_recurs(context, boundary),
+    )
     if context.policy.static_ttl == "1h" and boundary.kind in ("tools", "system"):
         return max(chance, ASSERTED_RECURRENCE)  # the caller vouches that these recur
     return chance
 
 
+def _parent_recurs(context: PlanContext, boundary: Boundary) -> bool:
+    """The static prefix (tools and system) above a conversation was seen before: a new
+    conversation on a shared prompt, not a one-off request."""
+    parent = boundary.groups[0].rpartition(">")[0]
+    return parent != context.spec.model_id and parent in context.observations
+
+
 def _group(observations: Mapping[str, Observation], keys: Sequence[str]) -> Observation | None:
-    """The narrowest group that has learned something (members that could have recurred)."""
+    """The narrowest group that has learned something -- a member recurred, or enough members
+    came that none recurring says something -- else the broadest one known (a system prompt
+    that just changed, say at the minute, inherits what conversations did under the last one)."""
     known = [observations[key] for key in keys if key in observations]
-    return next((g for g in known if g.seen > 1), known[-1] if known else None)
+    learned = (g for g in known if g.recurred_5m + g.recurred_1h or g.seen >= GROUP_EVIDENCE)
+    return next(learned, known[-1] if known else None)
 
 
 def _options(

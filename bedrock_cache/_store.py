@@ -43,11 +43,13 @@ class Observation:
     """That entry's TTL (``"5m"`` or ``"1h"``), ``""`` when none was placed."""
     group: str = ""
     """Keys of the groups this prefix belongs to (its kind under its parent), space-separated."""
+    first_seen: float | None = None
+    """Clock time of the first sighting (``None`` in records written before it was kept)."""
 
     @classmethod
     def first(cls, now: float, group: str = "") -> Observation:
         """A prefix seen for the first time."""
-        return cls(seen=1, last_seen=now, group=group)
+        return cls(seen=1, last_seen=now, group=group, first_seen=now)
 
     def seen_again(self, now: float) -> Observation:
         """This prefix (or a new member of this group) seen once more at ``now``."""
@@ -56,7 +58,14 @@ class Observation:
         slow = self.recurred_1h + (TTL_SECONDS["5m"] < gap <= TTL_SECONDS["1h"])
         last = max(now, self.last_seen)
         return Observation(  # not dataclasses.replace: this runs for every boundary
-            self.seen + 1, last, quick, slow, self.entry_at, self.entry_ttl, self.group
+            self.seen + 1,
+            last,
+            quick,
+            slow,
+            self.entry_at,
+            self.entry_ttl,
+            self.group,
+            self.first_seen,
         )
 
     def with_entry(self, now: float, ttl: TTL) -> Observation:

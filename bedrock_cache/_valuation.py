@@ -9,24 +9,33 @@ so with probability ``p`` of the next gap staying under it, the entry serves ``p
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from ._models import TTL, TTL_SECONDS, ModelSpec
 from ._store import Observation
 
-#: A prefix's own recurrence rate within a TTL: (gaps within it + 0.25) / (gaps + 0.75). Seen
-#: again once within the TTL gives 0.71 (writing pays, even at 1h); once past it 0.14 (it does not).
+#: A prefix's own recurrence rate within a TTL blends its gaps with a steady-traffic estimate:
+#: arrivals at the prefix's mean gap recur within ``t`` with probability ``1 - exp(-t / mean)``,
+#: weighted as this many gaps. It tells 5m from 1h before any gap past five minutes was seen: a
+#: prefix seen every two minutes will also be seen within the hour, one seen every ten seconds
+#: gains nothing from 1h.
+STEADY_WEIGHT = 1.0
+#: Records written before first sightings were kept: (gaps within the TTL + 0.25) / (gaps + 0.75).
 OWN_PRIOR_WITHIN = 0.25
 OWN_PRIOR_GAPS = 0.75
 #: A new prefix's rate is its group's: members that recurred / (members + 1). Before the group
-#: has any member, a conversation's own end is not written (traffic that never repeats then
-#: costs what it costs without caching), while tool schemas, system prompts, history ahead of
-#: the last message and context ahead of a question -- content written to be re-sent -- risk one
-#: 5m write: 0.4 gives 0.67 expected reads, which pays the premium.
+#: has any member, tool schemas, system prompts, history ahead of the last message and context
+#: ahead of a question -- content written to be re-sent -- risk one 5m write: 0.4 gives 0.67
+#: expected reads, which pays the premium. A conversation's own end risks it only on a static
+#: prefix seen before (a new conversation on a shared prompt), so traffic that never repeats
+#: costs at most one premium more than without caching.
 SHARED_PRIOR = 0.4
 
-#: Expected reads are capped: beyond this, more precision changes no decision.
-MAX_READS = 50.0
+#: Expected reads are capped (a prefix's future is finite), high enough that a prefix which
+#: nearly always recurs within five minutes but sometimes not still takes 1h (its 5m entry
+#: would be written again after each longer gap).
+MAX_READS = 200.0
 
 
 @dataclass(frozen=True)
@@ -67,22 +76,37 @@ def recurrence(
     *,
     learn: bool,
     shared: bool = False,
+    newest_open: bool = False,
 ) -> float:
     """Probability that a prefix is requested again within ``ttl``.
 
     From its own gaps when it was seen before (the gap since its last sighting counts too); for
     a new prefix from how many of its group recurred within ``ttl`` (``learn=False``: zero).
+    ``newest_open``: the group's newest member, seen within five minutes, may still recur, so
+    it counts as the prior until its window closes (a second conversation on a shared prompt
+    starting before the first one's next turn).
     """
     if own is not None:
         gap = now - own.last_seen
         within = _within(own.recurred_5m, own.recurred_1h, ttl)
         within += gap <= TTL_SECONDS[ttl]
-        return (within + OWN_PRIOR_WITHIN) / (own.seen + OWN_PRIOR_GAPS)
+        if own.first_seen is None:
+            return (within + OWN_PRIOR_WITHIN) / (own.seen + OWN_PRIOR_GAPS)
+        steady = _steady(TTL_SECONDS[ttl], (now - own.first_seen) / own.seen)
+        return (within + STEADY_WEIGHT * steady) / (own.seen + STEADY_WEIGHT)
     if not learn:
         return 0.0
     if group is None or group.seen == 0:
-        return SHARED_PRIOR if shared and ttl == "5m" else 0.0
-    return _within(group.recurred_5m, group.recurred_1h, ttl) / (group.seen + 1)
+        return SHARED_PRIOR if (shared or newest_open) and ttl == "5m" else 0.0
+    within = _within(group.recurred_5m, group.recurred_1h, ttl)
+    if newest_open and ttl == "5m" and now - group.last_seen <= TTL_SECONDS["5m"]:
+        return (within + SHARED_PRIOR) / group.seen
+    return within / (group.seen + 1)
+
+
+def _steady(ttl_seconds: float, mean_gap: float) -> float:
+    """Chance the next gap stays within a TTL, for arrivals at a steady mean gap."""
+    return 1.0 - math.exp(-ttl_seconds / max(mean_gap, 1e-3))
 
 
 def _within(quick: int, slow: int, ttl: TTL) -> int:

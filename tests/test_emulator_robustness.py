@@ -18,13 +18,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
+from botocore.session import Session
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
 
 SONNET = "anthropic.claude-sonnet-4-6"
+#: CountTokens came to bedrock-runtime after the botocore floor.
+COUNT_TOKENS = "CountTokens" in Session().get_service_model("bedrock-runtime").operation_names
 Emulator = BedrockEmulator[ManualClock]
 
 
@@ -85,6 +88,11 @@ def test_unparseable_json_is_a_serialization_exception(bedrock_emulator: Emulato
         ({"messages": "Hello"}, "messages must be an array"),
         ({"messages": [{"role": "user", "content": "Hello"}]}, "messages.0.content"),
         ({"system": [{"text": "a", "cachePoint": {"type": "default"}}]}, "system.0"),
+        (
+            {"system": [{"text": "a"}, {"cachePoint": {"type": "default", "ttl": "1H"}}]}
+            | {"messages": hello()["messages"]},
+            "system.1.cachePoint.ttl",
+        ),
     ],
 )
 def test_a_body_of_the_wrong_shape_is_a_validation_exception(
@@ -110,9 +118,14 @@ def test_a_body_of_the_wrong_shape_is_a_validation_exception(
     ],
 )
 def test_boto3_gets_a_validation_exception_for_values_bedrock_refuses(
-    bedrock_emulator: Emulator, request_fields: dict[str, Any], names: str
+    bedrock_emulator: Emulator, request_fields: dict[str, Any], names: str, client_sends_ttl: bool
 ) -> None:
     client = bedrock_emulator.client()
+    if names == "ttl" and not client_sends_ttl:  # this botocore refuses the key before sending
+        with pytest.raises(ParamValidationError, match='cachePoint: "ttl"'):
+            client.converse(**{**hello(), **request_fields})
+        assert bedrock_emulator.requests == []
+        return
     with pytest.raises(client.exceptions.ValidationException, match=names):
         client.converse(**{**hello(), **request_fields})
     assert bedrock_emulator.requests[-1].error == "ValidationException"
@@ -349,9 +362,12 @@ BODY = st.fixed_dictionaries(
 def test_any_json_body_gets_an_answer_never_a_server_error(
     bedrock_emulator: Emulator, body: dict[str, Any], operation: str
 ) -> None:
+    answers = (200, 400)
     if operation == "count-tokens":
         body = {"input": {"converse": body}}
-    assert status_of(bedrock_emulator, f"/model/{SONNET}/{operation}", body) in (200, 400), body
+        if not COUNT_TOKENS:
+            answers = (404,)  # not served where the installed botocore cannot call it
+    assert status_of(bedrock_emulator, f"/model/{SONNET}/{operation}", body) in answers, body
 
 
 PROFILE_BODY = st.fixed_dictionaries(

@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import EventStreamError
+from botocore.exceptions import EventStreamError, ParamValidationError
 
 import bedrock_cache.emulator
 from bedrock_cache.emulator import BedrockEmulator, ManualClock, Reply, SimulatedLatency
@@ -138,10 +138,16 @@ def test_five_minute_entry_expires_and_every_hit_resets_it(
 def test_one_hour_entry_survives_ten_minutes(
     bedrock_emulator: Emulator, api: str, client_sends_ttl: bool
 ) -> None:
-    if not client_sends_ttl:
-        pytest.skip("this botocore cannot send a cachePoint ttl (1.43 and later can)")
     client = bedrock_emulator.client()
     request = {**cached_system_request(), "system": [{"text": SYSTEM}, CACHE_1H]}
+    if not client_sends_ttl:  # a botocore before 1.43 refuses the ttl; the entry is then 5m
+        with pytest.raises(ParamValidationError, match='cachePoint: "ttl"'):
+            call(client, api, request)
+        assert bedrock_emulator.requests == [], "nothing was sent"
+        assert call(client, api, cached_system_request())["cacheWriteInputTokens"] > 0
+        bedrock_emulator.clock.advance(600)
+        assert call(client, api, cached_system_request())["cacheReadInputTokens"] == 0
+        return
     first = call(client, api, request)
     assert first["cacheDetails"] == [{"ttl": "1h", "inputTokens": system_tokens(client)}]
     bedrock_emulator.clock.advance(600)
@@ -249,9 +255,12 @@ REJECTED: dict[str, dict[str, Any]] = {
 def test_bedrock_rejects_these_checkpoints(
     bedrock_emulator: Emulator, api: str, case: str, client_sends_ttl: bool
 ) -> None:
-    if "1h" in case and not client_sends_ttl:
-        pytest.skip("this botocore cannot send a cachePoint ttl (1.43 and later can)")
     client = bedrock_emulator.client()
+    if "1h" in case and not client_sends_ttl:  # a botocore before 1.43 refuses it before sending
+        with pytest.raises(ParamValidationError, match='cachePoint: "ttl"'):
+            send(client, api, REJECTED[case])
+        assert bedrock_emulator.requests == []
+        return
     with pytest.raises(client.exceptions.ValidationException):
         send(client, api, REJECTED[case])
     assert bedrock_emulator.requests[-1].error == "ValidationException"

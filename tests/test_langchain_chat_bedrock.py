@@ -131,4 +131,5 @@ def test_streamed_agent_turns_are_counted_once(bedrock_emulator: Emulator) -> No
     ours, core = handler.stats.total(), middleware.stats.total()
     assert ours.requests == core.requests == 2
     assert ours.usage == core.usage
-    assert core.usage.cache_read == core.usage.cache_write > 4_000
+    # the system prompt written by the first turn and read by the second, each counted once
+    assert 4_000 < core.usage.cache_read <= core.usage.cache_write < 8_000

@@ -33,11 +33,17 @@ def test_context_is_read_from_cache_on_questions_2_to_5(bedrock_emulator: Emulat
     assert len(records) == len(answers) == 5
     for number, record in enumerate(records, 1):
         content = record.request["messages"][-1]["content"]
-        assert [list(block) for block in content] == [["text"], ["cachePoint"], ["text"]]
-        assert content[-1]["text"].startswith("Question: ")
+        # the context, then the question, with one checkpoint: after the context, or (question
+        # 2, written in case a conversation follows) after the question, reading it by lookback
+        texts = [block["text"] for block in content if "text" in block]
+        assert len(texts) == 2 and texts[1].startswith("Question: ")
+        assert [list(block) for block in content].count(["cachePoint"]) == 1
         assert record.outcome is not None
-        document = record.outcome.checkpoints[-1]
-        assert document.status == ("write" if number == 1 else "read")
+        if number == 1:
+            assert record.outcome.checkpoints[0].status == "write"
+            context_tokens = record.outcome.checkpoints[0].prefix_tokens
+        else:
+            assert record.outcome.cache_read == context_tokens
     contexts = {record.request["messages"][-1]["content"][0]["text"] for record in records}
     assert len(contexts) == 1
     later = cache.stats.total().usage.cache_read

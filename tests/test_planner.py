@@ -74,7 +74,9 @@ def test_prefix_below_the_minimum_gets_no_checkpoint_and_says_why() -> None:
 def test_a_first_request_risks_one_write_on_the_system_prompt_only() -> None:
     traffic = Traffic()
     assert roles(traffic.send(request(SONNET, 4000, [text(50, "q1")]))) == ["system"]
-    assert roles(traffic.send(request(SONNET, 4000, [text(50, "q2")]))) == ["bridge"]
+    # The second reads it; its own end is written once in case a conversation follows.
+    assert roles(traffic.send(request(SONNET, 4000, [text(50, "q2")]))) == ["conversation"]
+    assert roles(traffic.send(request(SONNET, 4000, [text(50, "q3")]))) == ["bridge"]
     # A prompt with nothing like it seen before is not written: it may never come back.
     assert roles(traffic.send(request(SONNET, 0, [text(3000, "q")]))) == []
 
@@ -92,6 +94,25 @@ def test_a_system_block_that_changes_every_time_never_holds_the_static_checkpoin
             turns += [[text(100, f"a{minute}.{turn}")], [text(60, f"q{minute}.{turn}")]]
     # the instructions (block 0) get the checkpoint; the timestamp after them (block 1) never
     assert 0 in placed and 1 not in placed
+
+
+def test_a_changed_system_prompt_inherits_what_conversations_did_under_the_last_one() -> None:
+    """A timestamp in the system prompt starts a new static prefix every minute: conversations
+    begun in the new minute are written as the earlier ones were, before any of them went on."""
+    traffic = Traffic()
+
+    def opening(minute: int, chat: int, *later: list[dict[str, Any]]) -> dict[str, Any]:
+        req = request(SONNET, 3000, [text(300, f"q{minute}.{chat}")], *later)
+        req["system"].append({"text": f"Current time: 10:{minute:02d}"})
+        return req
+
+    for chat in range(3):
+        traffic.send(opening(0, chat), after=5)
+        traffic.send(opening(0, chat, [text(100, "a")], [text(300, "more")]), after=5)
+    plans = [traffic.send(opening(1, chat), after=5) for chat in range(3)]
+    # (the second one keeps the new minute's system prompt instead: a segment below the minimum
+    # cannot follow it)
+    assert "conversation" in roles(plans[0]) and "conversation" in roles(plans[2])
 
 
 def test_later_turns_advance_the_tail_which_reads_earlier_entries_by_lookback() -> None:
@@ -125,8 +146,9 @@ def test_a_document_is_split_from_its_question_and_read_by_the_next_questions() 
     first = traffic.send(request(SONNET, 200, [document, text(20, "q1")]))
     assert roles(first) == ["document"]
     assert first.checkpoints[0].after == 1  # between the document and the question
-    second = traffic.send(request(SONNET, 200, [document, text(20, "q2")]))
-    assert roles(second) == ["bridge"] and second.checkpoints[0].after == 1
+    traffic.send(request(SONNET, 200, [document, text(20, "q2")]))
+    third = traffic.send(request(SONNET, 200, [document, text(20, "q3")]))
+    assert roles(third) == ["bridge"] and third.checkpoints[0].after == 1
 
 
 def test_rag_chat_advances_the_conversation_instead_of_chunks_that_never_recur() -> None:
@@ -173,23 +195,51 @@ def test_tools_keep_their_own_checkpoint_when_the_system_prompt_varies() -> None
     assert "tools" in roles(plan) or plan.checkpoints[0].after == 0
 
 
-def test_a_prefix_recurring_past_five_minutes_gets_one_hour() -> None:
+def test_a_prefix_recurring_past_five_minutes_gets_one_hour(client_sends_ttl: bool) -> None:
     traffic = Traffic()
     for question in range(4):
         plan = traffic.send(request(SONNET, 5000, [text(50, f"q{question}")]), after=1200)
     ttls = {cp.role: cp.ttl for cp in plan.checkpoints}
-    assert ttls.get("system") == "1h" or ttls.get("bridge") == "1h"
+    if client_sends_ttl:
+        assert ttls.get("system") == "1h" or ttls.get("bridge") == "1h"
+    else:  # this botocore cannot send a ttl: 1h is never planned
+        assert "1h" not in ttls.values()
     dense = Traffic()
     for question in range(4):
         plan = dense.send(request(SONNET, 5000, [text(50, f"q{question}")]), after=20)
     assert {cp.ttl for cp in plan.checkpoints} == {"5m"}
 
 
-def test_one_hour_only_where_the_model_offers_it_and_never_after_five_minutes() -> None:
+def test_a_prefix_recurring_every_two_minutes_is_written_for_the_hour(
+    client_sends_ttl: bool,
+) -> None:
+    """Before any gap past five minutes was seen: steady traffic two minutes apart would lose a
+    5m entry now and then, so its first write takes 1h."""
+    traffic = Traffic()
+    traffic.send(request(SONNET, 5000, [text(50, "first")], seed="another tenant"))
+    for question in range(2):
+        req = request(SONNET, 5000, [text(50, f"q{question}")], seed="tenant")
+        plan = traffic.send(req, after=120)
+    hour = "1h" if client_sends_ttl else "5m"  # 1h only where this botocore can send it
+    assert [(cp.role, cp.ttl) for cp in plan.checkpoints][:1] == [("system", hour)]
+
+
+def test_a_new_conversation_on_a_known_prompt_writes_its_first_turn() -> None:
+    """The first conversation has not had its next turn yet, so nothing says conversations do
+    not continue: the second one's first turn is written too."""
+    traffic = Traffic()
+    traffic.send(request(SONNET, 3000, [text(500, "chat 0")]))
+    assert "conversation" in roles(traffic.send(request(SONNET, 3000, [text(500, "chat 1")])))
+
+
+def test_one_hour_only_where_the_model_offers_it_and_never_after_five_minutes(
+    client_sends_ttl: bool,
+) -> None:
     req = request(SONNET, 3000, [text(3000, "d"), text(1500, "q")], tools=1500)
     plan = Traffic(CachePolicy(static_ttl="1h")).send(req)
     ordered = [cp.ttl for cp in plan.checkpoints]
-    assert "1h" in ordered
+    assert ordered, "the static prefix is cached"
+    assert ("1h" in ordered) is client_sends_ttl  # 1h only where this botocore can send it
     assert ordered == sorted(ordered, key=lambda t: t != "1h")  # 1h never after 5m
     req_4 = request(SONNET_4, 3000, [text(3000, "d"), text(50, "q")], tools=1500)
     assert {cp.ttl for cp in Traffic(CachePolicy(static_ttl="1h")).send(req_4).checkpoints} <= {

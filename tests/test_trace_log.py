@@ -20,7 +20,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langsmith import Client, traceable, tracing_context
 from llama_index.core.llms import ChatMessage
 
-from bedrock_cache import BedrockCache, CachePolicy, ModelTable
+from bedrock_cache import BedrockCache, ModelTable
 from bedrock_cache.cli import main
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
 from bedrock_cache.telemetry import TRACE_LOG_ENV, TraceLog, read_trace_log
@@ -74,7 +74,7 @@ def test_requests_as_sent_only_when_asked(bedrock_emulator: Emulator, tmp_path: 
     plain, streamed = read_trace_log(log.path)
     assert plain["request"]["messages"][0]["content"] == [{"text": "Where is my order?"}]
     assert plain["request"]["system"] == [{"text": SYSTEM}, {"cachePoint": {"type": "default"}}]
-    assert streamed["request"]["messages"] == messages
+    assert streamed["request"]["messages"][0]["content"][0] == messages[0]["content"][0]
     assert streamed["cache_read_tokens"] > 0
 
 
@@ -99,20 +99,29 @@ def test_a_log_with_requests_feeds_the_lint(
 def test_a_resent_request_is_logged_as_it_finally_went_out(
     bedrock_emulator: Emulator, tmp_path: Path
 ) -> None:
-    """Bedrock refuses a 1-hour TTL the (stale) table promised; the caller's request is resent."""
-    sonnet_4 = "us.anthropic.claude-sonnet-4-20250514-v1:0"
+    """Bedrock refuses a checkpoint the (stale) table allowed -- next to a toolResult on Nova --
+    and the caller's request is resent as built."""
+    nova = "us.amazon.nova-pro-v1:0"
     table = ModelTable.shipped()
-    table.register(replace(table.resolve(sonnet_4).spec, ttls=("5m", "1h"), ttl_field=True))
+    table.register(replace(table.resolve(nova).spec, rejected_positions=frozenset()))
     log = TraceLog(tmp_path / "resent.jsonl", include_request=True)
-    cache = BedrockCache(CachePolicy(static_ttl="1h"), table=table, trace_log=log)
-    client = cache.instrument(bedrock_emulator.client())
-    messages = [{"role": "user", "content": [{"text": "hello"}]}]
-    client.converse(modelId=sonnet_4, system=[{"text": SYSTEM}], messages=messages)
+    client = BedrockCache(table=table, trace_log=log).instrument(bedrock_emulator.client())
+    result = {"toolResult": {"toolUseId": "t1", "content": [{"text": "Shipped Monday. " * 600}]}}
+    messages = [
+        {"role": "user", "content": [{"text": "Where is order A-1? " + "Details. " * 900}]},
+        {
+            "role": "assistant",
+            "content": [{"toolUse": {"toolUseId": "t1", "name": "lookup_order", "input": {}}}],
+        },
+        {"role": "user", "content": [result]},
+    ]
+    for _ in range(2):  # seen once, then planned: the planner writes what recurs
+        client.converse(modelId=nova, system=[{"text": SYSTEM}], messages=messages)
 
-    rejected, accepted = bedrock_emulator.requests
+    _, rejected, accepted = bedrock_emulator.requests
     assert rejected.error == "ValidationException" and accepted.error is None
-    (record,) = read_trace_log(log.path)
-    assert record["request"] == {**accepted.request, "modelId": sonnet_4}
+    _, record = read_trace_log(log.path)
+    assert record["request"] == {**accepted.request, "modelId": nova}
     assert "cachePoint" not in json.dumps(record["request"])
 
 

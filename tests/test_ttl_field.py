@@ -3,7 +3,9 @@
 Invariant: Claude Sonnet 4, 3.7 Sonnet, Opus 4 / 4.1 and 3.5 Haiku reject a ``ttl`` key even when
 it says "5m" ("Extra inputs are not permitted"), in the emulator as on Bedrock; the planner,
 using the same rules, never sends one to them -- nor to any model when the installed botocore
-has no ``CachePointBlock.ttl`` member -- so a planned call never fails on it.
+has no ``CachePointBlock.ttl`` member -- so a planned call never fails on it. Such a botocore
+(before 1.43) refuses any ``ttl`` key itself, before a request is sent: there nothing is sent to
+Bedrock with one, and 1h is not planned.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 import botocore
 import pytest
+from botocore.exceptions import ParamValidationError
 
 from bedrock_cache import BedrockCache, CachePolicy, ModelTable, default_table
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
@@ -54,39 +57,65 @@ def ttl_keys(request: dict[str, Any]) -> list[str]:
     ]
 
 
+def refused_by_botocore() -> Any:
+    """What a botocore without ``CachePointBlock.ttl`` does with the key: refuses the call."""
+    return pytest.raises(
+        ParamValidationError, match=r'Unknown parameter in system\[1\]\.cachePoint: "ttl"'
+    )
+
+
 @pytest.mark.parametrize("model", NO_TTL_FIELD)
 @pytest.mark.parametrize("api", ["converse", "converse_stream"])
 def test_models_without_extended_ttl_reject_even_a_5m_ttl_key(
-    bedrock_emulator: Emulator, model: str, api: str
+    bedrock_emulator: Emulator, model: str, api: str, client_sends_ttl: bool
 ) -> None:
     client = bedrock_emulator.client()
-    with pytest.raises(
-        client.exceptions.ValidationException, match="Extra inputs are not permitted"
-    ):
+    refused = (
+        pytest.raises(client.exceptions.ValidationException, match="Extra inputs are not permitted")
+        if client_sends_ttl
+        else refused_by_botocore()
+    )
+    with refused:
         response = getattr(client, api)(**cached(f"us.{model}", "5m"))
         list(response.get("stream", []))
+    errors = [record.error for record in bedrock_emulator.requests]
+    assert errors == (["ValidationException"] if client_sends_ttl else []), "sent only if it can be"
     usage = client.converse(**cached(model, None))["usage"]
     assert usage["cacheWriteInputTokens"] > 0, "without the key the same checkpoint caches"
 
 
-def test_extended_ttl_models_accept_the_key(bedrock_emulator: Emulator) -> None:
+def test_extended_ttl_models_accept_the_key(
+    bedrock_emulator: Emulator, client_sends_ttl: bool
+) -> None:
     client = bedrock_emulator.client()
+    if not client_sends_ttl:  # the key never leaves this client; without it the entry is 5m
+        for ttl in ("5m", "1h"):
+            with refused_by_botocore():
+                client.converse(**cached(SONNET_45, ttl))
+        assert bedrock_emulator.requests == []
+        assert client.converse(**cached(SONNET_45, None))["usage"]["cacheWriteInputTokens"] > 0
+        written = bedrock_emulator.requests[-1].usage or {}
+        assert [detail["ttl"] for detail in written["cacheDetails"]] == ["5m"]
+        return
     assert client.converse(**cached(SONNET_45, "5m"))["usage"]["cacheWriteInputTokens"] > 0
     bedrock_emulator.cache.clear()
     one_hour = client.converse(**cached(SONNET_45, "1h"))["usage"]
     assert one_hour["cacheDetails"][0]["ttl"] == "1h"
 
 
-def test_the_table_says_which_models_take_the_key() -> None:
+def test_the_table_says_which_models_take_the_key(client_sends_ttl: bool) -> None:
     table = default_table()
     for model in NO_TTL_FIELD:
         assert table.resolve(model).spec.accepts_ttl_field is False, model
-    assert table.resolve(SONNET_45).spec.accepts_ttl_field is True
+    stored = table.lookup(SONNET_45)
+    assert stored is not None and stored.accepts_ttl_field is True
+    # What a planned call may send: the key needs a botocore that can send it too.
+    assert table.resolve(SONNET_45).spec.accepts_ttl_field is client_sends_ttl
 
 
 @pytest.mark.parametrize("model", [*NO_TTL_FIELD, SONNET_45])
 def test_the_planner_never_sends_a_ttl_key_a_model_rejects(
-    bedrock_emulator: Emulator, model: str
+    bedrock_emulator: Emulator, model: str, client_sends_ttl: bool
 ) -> None:
     cache = BedrockCache(CachePolicy(static_ttl="1h"))
     client = cache.instrument(bedrock_emulator.client())
@@ -95,7 +124,7 @@ def test_the_planner_never_sends_a_ttl_key_a_model_rejects(
     usage = client.converse(**request)["usage"]
     sent = bedrock_emulator.requests[-1].request
     assert usage["cacheWriteInputTokens"] > 0
-    assert ttl_keys(sent) == (["1h"] if model == SONNET_45 else [])
+    assert ttl_keys(sent) == (["1h"] if model == SONNET_45 and client_sends_ttl else [])
 
 
 def test_without_the_ttl_member_in_botocore_no_ttl_is_sent(tmp_path: Path) -> None:
@@ -103,10 +132,14 @@ def test_without_the_ttl_member_in_botocore_no_ttl_is_sent(tmp_path: Path) -> No
     source = Path(botocore.__file__).parent / "data" / "bedrock-runtime"
     version = sorted(p.name for p in source.iterdir())[-1]
     model = json.loads(gzip.decompress((source / version / "service-2.json.gz").read_bytes()))
-    del model["shapes"]["CachePointBlock"]["members"]["ttl"]
-    target = tmp_path / "bedrock-runtime" / version
-    target.mkdir(parents=True)
-    (target / "service-2.json").write_text(json.dumps(model))
+    env = dict(os.environ)
+    members = model["shapes"]["CachePointBlock"]["members"]
+    if "ttl" in members:  # a newer botocore: give it the service model of an older one
+        del members["ttl"]
+        target = tmp_path / "bedrock-runtime" / version
+        target.mkdir(parents=True)
+        (target / "service-2.json").write_text(json.dumps(model))
+        env["AWS_DATA_PATH"] = str(tmp_path)
     script = textwrap.dedent(
         f"""
         from bedrock_cache import BedrockCache, CachePolicy, resolve_model
@@ -125,7 +158,6 @@ def test_without_the_ttl_member_in_botocore_no_ttl_is_sent(tmp_path: Path) -> No
         print("ok")
         """
     )
-    env = {**os.environ, "AWS_DATA_PATH": str(tmp_path)}
     done = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
     )

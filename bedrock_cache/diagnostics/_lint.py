@@ -188,14 +188,20 @@ class _Linter:
         spec = req.model.spec
         with_field = [cp for cp in _raw_points(req.request) if "ttl" in cp]
         if with_field and not spec.accepts_ttl_field:
-            self.add(
-                "BC204",
-                req,
-                None,
-                f"{spec.model_id} has no extended TTL and rejects the cachePoint 'ttl' field "
-                "itself, even '5m'",
-                "remove 'ttl' from the cachePoint blocks for this model",
-            )
+            stored = self.table.lookup(spec.model_id)
+            if stored is not None and stored.accepts_ttl_field:  # the model takes it, boto3 not
+                message = (
+                    "the installed botocore has no cachePoint 'ttl' member (it came in 1.43), so "
+                    "boto3 refuses this request before sending it"
+                )
+                fix = "upgrade boto3 and botocore to 1.43 or later, or remove 'ttl'"
+            else:
+                message = (
+                    f"{spec.model_id} has no extended TTL and rejects the cachePoint 'ttl' field "
+                    "itself, even '5m'"
+                )
+                fix = "remove 'ttl' from the cachePoint blocks for this model"
+            self.add("BC204", req, None, message, fix)
             return
         problem = ttl_problem(spec, [cp.ttl for cp in req.layout.checkpoints])
         if problem is not None:
