@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botocore.eventstream import EventStream
-from botocore.validate import ParamValidator
 
 from ._fallback import rejection_of, restore_body
 from ._faults import fault
 from ._outcomes import error_code, outcome_of, outcome_of_code
 from ._usage import usage_from_converse, usage_from_stream_event
+from ._validation import ValidParts
 from .apis._invoke import INVOKE_OPERATIONS, plan_invoke, tap_invoke_response
 
 if TYPE_CHECKING:  # the session imports this module; this one only names its types
@@ -72,6 +72,8 @@ class _Call:
 
 #: The one client registry: every instrumented boto3 client, by identity, while it lives.
 _hooks: weakref.WeakKeyDictionary[Any, _Hook] = weakref.WeakKeyDictionary()
+#: Request parts (tool config, system, messages) that passed botocore's validation before.
+_valid_parts = ValidParts()
 
 
 def instrument_client(
@@ -185,7 +187,7 @@ def _invalid(params: Mapping[str, Any], operation: Any) -> bool:
     """The caller's own request fails botocore's validation: send it as built, so the error
     names the caller's own block indexes (not ones shifted by our checkpoints)."""
     try:
-        return bool(ParamValidator().validate(params, operation.input_shape).has_errors())
+        return _valid_parts.invalid(params, operation)
     except Exception as exc:
         fault("could not validate a request; it was planned anyway", exc)
         return False

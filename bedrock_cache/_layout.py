@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from ._models import TTL
 from ._tokens import DefaultEstimator, TokenEstimator, canonical_json
+from ._unchanged import Seen, plain_copy, remember, same, shared_count
 
 Section = Literal["tools", "system", "messages"]
 
@@ -119,19 +120,66 @@ class Layout:
 _ReadList = tuple[tuple[Block, ...], tuple[ExistingCheckpoint, ...]]
 
 
+@dataclass(frozen=True)
+class _Recent:
+    """A request read before: its messages (as :mod:`._unchanged` keeps them) and its blocks."""
+
+    seen: Seen
+    blocks: tuple[Block, ...]
+    checkpoints: tuple[ExistingCheckpoint, ...]
+    starts: tuple[int, ...]
+
+
+#: Recent requests kept per tools-and-system prefix (concurrent conversations sharing it).
+RECENT_PER_PREFIX = 4
+
+
 class LayoutMemo:
     """Lists read before (tools, system, each message), by prefix fingerprint, position and
-    content: each message is measured and hashed once across a conversation's turns. Bounded
-    (cleared when full); safe to share between threads."""
+    content: each message is measured and hashed once across a conversation's turns. The last
+    few requests after each tools-and-system prefix are kept too, so the history a request
+    shares with one of them is taken over in one comparison. Bounded (cleared when full); safe
+    to share between threads."""
 
-    def __init__(self, max_entries: int = 50_000) -> None:
+    def __init__(self, max_entries: int = 50_000, max_prefixes: int = 64) -> None:
         self.max_entries = max_entries
+        self.max_prefixes = max_prefixes
         self.lists: dict[tuple[Any, ...], _ReadList] = {}
+        self.recent: dict[str, tuple[_Recent, ...]] = {}
+        self._tools: tuple[Any, tuple[Any, ...]] = (None, ())
 
     def remember(self, key: tuple[Any, ...], found: _ReadList) -> None:
         if len(self.lists) >= self.max_entries:
             self.lists = {}
         self.lists[key] = found
+
+    def content_keys(self, section: Section, items: Sequence[Mapping[str, Any]]) -> tuple[Any, ...]:
+        """:func:`_content_keys`, except that tool schemas equal to the last ones (compared as
+        :mod:`._unchanged` does) take the keys found for those."""
+        if section != "tools":
+            return _content_keys(section, items)
+        copy, keys = self._tools
+        if not same(items, copy):
+            keys = _content_keys(section, items)
+            self._tools = (plain_copy(items), keys)
+        return keys
+
+    def closest(self, prefix: str, messages: Sequence[Any]) -> tuple[_Recent | None, int]:
+        """The recent request after ``prefix`` sharing the most leading messages, and how many."""
+        best: tuple[_Recent | None, int] = (None, 0)
+        for recent in self.recent.get(prefix, ()):
+            shared = shared_count(messages, recent.seen)
+            if shared > best[1]:
+                best = (recent, shared)
+            if shared >= len(recent.seen.messages) - 1:
+                break
+        return best
+
+    def keep(self, prefix: str, recent: _Recent, replaces: _Recent | None) -> None:
+        if prefix not in self.recent and len(self.recent) >= self.max_prefixes:
+            self.recent = {}
+        others = tuple(r for r in self.recent.get(prefix, ()) if r is not replaces)
+        self.recent[prefix] = (recent, *others)[:RECENT_PER_PREFIX]
 
 
 _NO_SCOPE = canonical_json({"toolChoice": None, "thinking": None})
@@ -175,12 +223,36 @@ class _LayoutBuilder:
         self._add_list("tools", -1, "tool", tool_config.get("tools") or [])
         self._add_list("system", -1, "system", self.request.get("system") or [])
         self.fingerprint = _digest(self.fingerprint + "|messages|" + self._message_scope())
-        starts: list[int] = []
-        for number, message in enumerate(self.request.get("messages") or []):
+        messages = self.request.get("messages") or []
+        prefix = self.fingerprint
+        recent, shared = self.memo.closest(prefix, messages) if self.memo else (None, 0)
+        starts = self._take_over(recent, shared) if recent is not None else []
+        for number in range(shared, len(messages)):
+            message = messages[number]
             starts.append(len(self.blocks))
             self._add_list("messages", number, message.get("role", "user"), message["content"])
+        blocks, checkpoints = tuple(self.blocks), tuple(self.checkpoints)
+        if self.memo is not None:
+            seen = remember(messages, recent.seen if recent else None, shared)
+            kept = _Recent(seen, blocks, checkpoints, tuple(starts))
+            self.memo.keep(prefix, kept, recent)
         model_id = str(self.request.get("modelId", ""))
-        return Layout(model_id, tuple(self.blocks), tuple(self.checkpoints), tuple(starts))
+        return Layout(model_id, blocks, checkpoints, tuple(starts))
+
+    def _take_over(self, recent: _Recent, shared: int) -> list[int]:
+        """Take the blocks of the first ``shared`` messages as read for ``recent``: the same
+        content after the same prefix gives the same blocks. Returns those messages' starts."""
+        whole = shared >= len(recent.starts)
+        stop = len(recent.blocks) if whole else recent.starts[shared]
+        taken = recent.blocks[len(self.blocks) : stop]
+        if taken:
+            self.blocks.extend(taken)
+            self.cumulative = taken[-1].cumulative
+            self.fingerprint = taken[-1].fingerprint
+        self.checkpoints.extend(
+            cp for cp in recent.checkpoints if cp.section == "messages" and cp.message < shared
+        )
+        return list(recent.starts[:shared])
 
     def _add_list(
         self, section: Section, message: int, role: str, items: Sequence[Mapping[str, Any]]
@@ -190,7 +262,7 @@ class _LayoutBuilder:
             self._read_list(section, message, role, items)
             return
         # One lookup per list: the same prefix and the same content give the same blocks.
-        key = (self.fingerprint, section, message, role, *_content_keys(section, items))
+        key = (self.fingerprint, section, message, role, *memo.content_keys(section, items))
         found = memo.lists.get(key)
         if found is None:
             start, marks = len(self.blocks), len(self.checkpoints)

@@ -172,6 +172,7 @@ def boundaries(
     policy = policy or CachePolicy()
     if not spec.supports_caching or not layout.blocks:
         return []
+    allowed = _Allowed(layout, spec)
     found: list[tuple[Block, Kind]] = []
     tools_end = layout.section_end("tools")
     if tools_end is not None and spec.tools_cacheable and policy.cache_tools:
@@ -180,18 +181,20 @@ def boundaries(
     if system_end is not None and policy.cache_system:
         first = tools_end + 1 if tools_end is not None else 0
         found += [(layout.blocks[i], "system") for i in range(first, system_end + 1)]
-    found += _message_boundaries(layout, spec, policy)
+    found += _message_boundaries(layout, spec, policy, allowed)
     root = spec.model_id
     tools = _key(spec, layout.blocks[tools_end].fingerprint) if tools_end is not None else root
     static = _key(spec, layout.blocks[system_end].fingerprint) if system_end is not None else tools
+    groups: dict[Kind, tuple[str, ...]] = {}
     result: list[Boundary] = []
     for block, kind in found:
-        if not _allowed(layout, spec, block):
+        if not allowed(block):
             continue
-        parent = tools if kind == "system" else static
-        parents = (root,) if kind == "tools" else (parent, root) if parent != root else (root,)
-        groups = tuple(f"{p}>{kind}" for p in parents)
-        result.append(Boundary(block, kind, _key(spec, block.fingerprint), groups))
+        if kind not in groups:
+            parent = tools if kind == "system" else static
+            parents = (root,) if kind == "tools" else (parent, root) if parent != root else (root,)
+            groups[kind] = tuple(f"{p}>{kind}" for p in parents)
+        result.append(Boundary(block, kind, _key(spec, block.fingerprint), groups[kind]))
     return result
 
 
@@ -200,7 +203,7 @@ def _key(spec: ModelSpec, fingerprint: str) -> str:
 
 
 def _message_boundaries(
-    layout: Layout, spec: ModelSpec, policy: CachePolicy
+    layout: Layout, spec: ModelSpec, policy: CachePolicy, allowed: _Allowed
 ) -> list[tuple[Block, Kind]]:
     count = layout.message_count
     if not count:
@@ -209,11 +212,11 @@ def _message_boundaries(
     if policy.cache_conversation:
         earlier = sorted(_sampled_messages(count - 1))
         for message in earlier:
-            end = _last_allowed(layout, spec, layout.message_range(message))
+            end = _last_allowed(layout, layout.message_range(message), allowed)
             if end is not None:
                 found.append((end, "message"))
     last = layout.message_range(count - 1)
-    tail = _last_allowed(layout, spec, last)
+    tail = _last_allowed(layout, last, allowed)
     if policy.cache_documents and tail is not None:
         start = max(last.start, tail.index - LAST_MESSAGE_BLOCKS)
         blocks = [layout.blocks[i] for i in range(start, tail.index)]
@@ -235,10 +238,10 @@ def _sampled_messages(count: int) -> set[int]:
     return chosen
 
 
-def _last_allowed(layout: Layout, spec: ModelSpec, span: range) -> Block | None:
+def _last_allowed(layout: Layout, span: range, allowed: _Allowed) -> Block | None:
     for index in reversed(span):
         block = layout.blocks[index]
-        if _allowed(layout, spec, block):
+        if allowed(block):
             return block
     return None
 
@@ -246,6 +249,20 @@ def _last_allowed(layout: Layout, spec: ModelSpec, span: range) -> Block | None:
 def _allowed(layout: Layout, spec: ModelSpec, block: Block) -> bool:
     place = Placement(block.index, block.section, block.message, None)
     return position_problem(layout, spec, place) is None
+
+
+class _Allowed:
+    """:func:`_allowed` for one request, each block judged once."""
+
+    def __init__(self, layout: Layout, spec: ModelSpec) -> None:
+        self.layout, self.spec = layout, spec
+        self.known: dict[int, bool] = {}
+
+    def __call__(self, block: Block) -> bool:
+        known = self.known.get(block.index)
+        if known is None:
+            known = self.known[block.index] = _allowed(self.layout, self.spec, block)
+        return known
 
 
 def plan_checkpoints(

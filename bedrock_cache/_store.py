@@ -14,8 +14,8 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 from ._models import TTL, TTL_SECONDS, entry_alive
 
@@ -56,21 +56,21 @@ class Observation:
         gap = now - self.last_seen
         quick = self.recurred_5m + (gap <= TTL_SECONDS["5m"])
         slow = self.recurred_1h + (TTL_SECONDS["5m"] < gap <= TTL_SECONDS["1h"])
-        last = max(now, self.last_seen)
-        return Observation(  # not dataclasses.replace: this runs for every boundary
-            self.seen + 1,
-            last,
-            quick,
-            slow,
-            self.entry_at,
-            self.entry_ttl,
-            self.group,
-            self.first_seen,
+        return self.evolved(
+            seen=self.seen + 1,
+            last_seen=max(now, self.last_seen),
+            recurred_5m=quick,
+            recurred_1h=slow,
         )
+
+    def evolved(self, **changes: Any) -> Observation:
+        """A copy with ``changes``: :func:`dataclasses.replace` without its introspection, since
+        this runs for every boundary of every request."""
+        return Observation(**{**self.__dict__, **changes})
 
     def with_entry(self, now: float, ttl: TTL) -> Observation:
         """A checkpoint here wrote or read a cache entry with ``ttl`` at ``now``."""
-        return replace(self, entry_at=now, entry_ttl=ttl)
+        return self.evolved(entry_at=now, entry_ttl=ttl)
 
     def entry_alive(self, now: float) -> bool:
         """A cache entry placed here is still live at ``now`` (the one liveness check)."""

@@ -10,7 +10,7 @@ so with probability ``p`` of the next gap staying under it, the entry serves ``p
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ._models import TTL, TTL_SECONDS, ModelSpec
 from ._store import Observation
@@ -124,11 +124,11 @@ def member_added(group: Observation | None, now: float) -> Observation:
     """A group that got one more member (a prefix of its kind seen for the first time)."""
     if group is None:
         return Observation(seen=1, last_seen=now)
-    return replace(group, seen=group.seen + 1, last_seen=now)
+    return group.evolved(seen=group.seen + 1, last_seen=now)
 
 
 def member_recurred(group: Observation, gap: float) -> Observation:
     """A group one of whose members was seen again ``gap`` seconds after its first sighting."""
     quick = group.recurred_5m + (gap <= TTL_SECONDS["5m"])
     slow = group.recurred_1h + (TTL_SECONDS["5m"] < gap <= TTL_SECONDS["1h"])
-    return replace(group, recurred_5m=quick, recurred_1h=slow)
+    return group.evolved(recurred_5m=quick, recurred_1h=slow)

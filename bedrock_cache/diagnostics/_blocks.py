@@ -59,8 +59,14 @@ def raw_blocks(request: Mapping[str, Any], layout: Layout) -> Iterator[tuple[Blo
 
 
 def section_position(layout: Layout, block: Block) -> int:
-    """A block's index within its section (message blocks count across all messages)."""
-    return sum(1 for b in layout.blocks[: block.index] if b.section == block.section)
+    """A block's index within its section (message blocks count across all messages); the
+    sections stand in the order tools, system, messages."""
+    if block.section == "tools":
+        return block.index
+    if block.section == "messages":
+        return block.index - layout.message_starts[0]
+    tools_end = layout.section_end("tools")
+    return block.index - (tools_end + 1 if tools_end is not None else 0)
 
 
 def _hash(text: str) -> bytes:

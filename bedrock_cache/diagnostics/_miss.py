@@ -188,6 +188,7 @@ class MissExplainer:
         self._next: OrderedDict[tuple[str, str], list[_Next]] = OrderedDict()
         self._entries: OrderedDict[str, dict[str, _Entry]] = OrderedDict()
         self._signatures: dict[str, Signature] = {}
+        self._last_walk: dict[str, tuple[Sequence[Block], int]] = {}
         self._lock = threading.Lock()
 
     def expect(
@@ -221,7 +222,7 @@ class MissExplainer:
         model = spec.model_id
         below = _below_minimum(layout, spec, entries)
         reachable = self._reachable(layout, spec, active, now)
-        deepest_known = self._deepest_entry(layout, model)
+        deepest_known, other_model = self._deepest_entries(layout, model)
         stale = reach = None
         if deepest_known is not None and (reachable is None or deepest_known > reachable):
             entry = self._entries[layout.blocks[deepest_known].fingerprint][model]
@@ -239,7 +240,7 @@ class MissExplainer:
             changed=self._changed(request, layout, model),
             stale=stale,
             out_of_reach=reach,
-            other_model=self._other_model(layout, model),
+            other_model=other_model,
             expects_read=reachable is not None,
             first=self._locate(layout, 0),
         )
@@ -270,18 +271,19 @@ class MissExplainer:
     def _entry(self, layout: Layout, position: int, model: str) -> _Entry | None:
         return self._entries.get(layout.blocks[position].fingerprint, {}).get(model)
 
-    def _deepest_entry(self, layout: Layout, model: str) -> int | None:
-        for block in reversed(layout.blocks):
-            if model in self._entries.get(block.fingerprint, {}):
-                return block.index
-        return None
-
-    def _other_model(self, layout: Layout, model: str) -> str | None:
+    def _deepest_entries(self, layout: Layout, model: str) -> tuple[int | None, str | None]:
+        """The deepest block holding an entry for ``model``; and, when the deepest block holding
+        any entry holds none for ``model``, the model it was cached for. One walk back."""
+        other = None
         for block in reversed(layout.blocks):
             models = self._entries.get(block.fingerprint)
-            if models:
-                return None if model in models else next(iter(models))
-        return None
+            if not models:
+                continue
+            if model in models:
+                return block.index, other
+            if other is None:
+                other = next(iter(models))
+        return None, other
 
     def _changed(
         self, request: Mapping[str, Any], layout: Layout, model: str
@@ -315,10 +317,12 @@ class MissExplainer:
         if start is None:
             what = "toolChoice or extended-thinking settings changed (keys every message block)"
             return self._locate(layout, index, None), what
-        span = dynamic_span_near(text, start, start + signature.chunk)
         newest = block.message == layout.message_count - 1
-        if block.section == "messages" and (span is None or newest):
-            return None  # another conversation or a new question, not a defect
+        if block.section == "messages" and newest:
+            return None  # a new question, not a defect
+        span = dynamic_span_near(text, start, start + signature.chunk)
+        if block.section == "messages" and span is None:
+            return None  # another conversation, not a defect
         offset = span.start if span is not None else start
         what = (
             f"{span.description} changes on every request inside the cached prefix; move it "
@@ -338,9 +342,11 @@ class MissExplainer:
     ) -> None:
         model = spec.model_id
         deepest = max((e.after for e in active), default=-1)
+        start, flagged = self._walked(layout, model, deepest)
+        self._last_walk[model] = (layout.blocks, flagged)
         successors = self._next
-        previous = ""
-        for block in layout.blocks:
+        previous = layout.blocks[start - 1].fingerprint if start else ""
+        for block in layout.blocks[start:]:
             key = (model, previous)
             fingerprint = block.fingerprint
             known = successors.get(key)
@@ -373,6 +379,31 @@ class MissExplainer:
             while len(store) > self.max_prefixes:
                 store.popitem(last=False)
 
+    def _walked(self, layout: Layout, model: str, deepest: int) -> tuple[int, int]:
+        """Where :meth:`_remember` starts walking ``layout``, and through which block the links
+        are then marked ``cached_beyond``. Links more than ``max_prefixes`` blocks back would be
+        forgotten at once, so they are not walked; nor are the blocks shared with the model's
+        previous request (a chat re-sends its history), which were walked then, unless their
+        links were forgotten since or this request caches deeper than that one did. The static
+        blocks are refreshed, so a tools-and-system prefix in use is not forgotten."""
+        blocks = layout.blocks
+        floor = max(0, len(blocks) - self.max_prefixes - 1)
+        last = self._last_walk.get(model)
+        if last is None:
+            return floor, deepest
+        earlier, flagged = last
+        shared = _shared_blocks(blocks, earlier)
+        start = shared if deepest <= flagged else min(shared, flagged + 1)
+        if start <= floor:
+            return floor, deepest
+        statics = layout.message_starts[0] if layout.message_starts else len(blocks)
+        refresh = [(model, _before(blocks, i)) for i in range(floor, min(start, statics))]
+        if any(key not in self._next for key in ((model, _before(blocks, start)), *refresh)):
+            return floor, deepest
+        for key in refresh:
+            self._next.move_to_end(key)
+        return start, max(deepest, min(flagged, start - 1))
+
     def _signature(self, request: Mapping[str, Any], block: Block) -> Signature:
         """The block's signature; the prefix fingerprint fixes it, so each is computed once."""
         signature = self._signatures.get(block.fingerprint)
@@ -382,6 +413,24 @@ class MissExplainer:
             item = _container(request, block)[block.slot]
             signature = self._signatures[block.fingerprint] = Signature.of(item, block)
         return signature
+
+
+def _before(blocks: Sequence[Block], index: int) -> str:
+    """The fingerprint of the prefix before block ``index`` (``""`` before the first)."""
+    return blocks[index - 1].fingerprint if index else ""
+
+
+def _shared_blocks(blocks: Sequence[Block], earlier: Sequence[Block]) -> int:
+    """How many leading blocks two requests share: a block's fingerprint covers its whole prefix,
+    so the shared blocks are those up to the last equal fingerprint (found by bisection)."""
+    low, high = 0, min(len(blocks), len(earlier))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if blocks[middle - 1].fingerprint == earlier[middle - 1].fingerprint:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _agreeing_chars(signature: Signature, text: str) -> float:
