@@ -33,9 +33,11 @@ test: $(STAMP)
 	$(BIN)/mypy
 
 # The suite against the lowest versions pyproject.toml allows (uv's lowest-direct resolution),
-# in two lines: boto3 1.37.28 and langchain-core 0.3, without [agents] (langchain 1.x needs
+# in three lines: boto3 1.37.28 and langchain-core 0.3, without [agents] (langchain 1.x needs
 # core 1.x) and [llama-index] (its floor needs boto3 1.38.27); then every extra, with
-# langchain 1.x and llama-index at their floors (boto3 1.40.19, which langchain-aws 1.0 needs).
+# langchain 1.x (boto3 1.40.19, which langchain-aws 1.0 needs; llama-index-llms-bedrock-converse
+# resolves to 0.14.16 there, async on the boto3 client); then langchain-core 0.3 with
+# llama-index-llms-bedrock-converse at its floor, async on aioboto3.
 test-lowest: $(STAMP)
 	rm -rf $(LOWEST) && $(BIN)/uv venv -q --python $(BIN)/python $(LOWEST)
 	$(BIN)/uv pip install -q --python $(LOWEST)/bin/python --resolution lowest-direct \
@@ -45,6 +47,11 @@ test-lowest: $(STAMP)
 	rm -rf $(LOWEST) && $(BIN)/uv venv -q --python $(BIN)/python $(LOWEST)
 	$(BIN)/uv pip install -q --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[all,dev]'
 	$(BIN)/uv pip list -q --python $(LOWEST)/bin/python | grep -iE '^(boto|langchain|langgraph |llama-index-(core|llms))'
+	$(LOWEST)/bin/python -m pytest -q -p no:cacheprovider
+	rm -rf $(LOWEST) && $(BIN)/uv venv -q --python $(BIN)/python $(LOWEST)
+	$(BIN)/uv pip install -q --python $(LOWEST)/bin/python --resolution lowest-direct \
+		-e '.[langchain,llama-index,otel,redis,dev]'
+	$(BIN)/uv pip list -q --python $(LOWEST)/bin/python | grep -iE '^(aio)?boto|^llama-index-(core|llms)'
 	$(LOWEST)/bin/python -m pytest -q -p no:cacheprovider
 	rm -rf $(LOWEST)
 

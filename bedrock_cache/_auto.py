@@ -1,13 +1,13 @@
 """``instrument_all()``: plan and count every ``bedrock-runtime`` call in the process.
 
 One line for an existing app, like OpenTelemetry's botocore instrumentation: botocore's
-``BaseClient._make_api_call`` is wrapped (``wrapt``), so every client -- created before or after
-the call, by the app or by any framework -- is seen on its next call. A ``bedrock-runtime``
-client nobody instrumented yet is hooked once (:func:`instrument_client` without a default
-cache) and each of its calls runs inside the process-wide cache's ``activate()``. Clients that
-were already instrumented (``BedrockCacheMiddleware``, ``with_bedrock_cache``,
-``BedrockCache.instrument``) keep their own cache and are never hooked twice; an ``activate()``
-block of the app's own still wins.
+``BaseClient._make_api_call`` is wrapped (``wrapt``), and aiobotocore's when it is installed, so
+every client -- created before or after the call, by the app or by any framework, sync or async
+-- is seen on its next call. A ``bedrock-runtime`` client nobody instrumented yet is hooked once
+(:func:`instrument_client` without a default cache) and each of its calls runs inside the
+process-wide cache's ``activate()``. Clients that were already instrumented
+(``BedrockCacheMiddleware``, ``with_bedrock_cache``, ``BedrockCache.instrument``) keep their own
+cache and are never hooked twice; an ``activate()`` block of the app's own still wins.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 import botocore.client
 import wrapt
 
+from ._aio import instrument_async, is_hooked, unwrap_async_clients, wrap_async_clients
 from ._instrument import instrument_client, is_instrumented
 from ._session import BedrockCache, active_cache
 
@@ -51,6 +52,7 @@ def instrument_all(cache: BedrockCache | None = None) -> BedrockCache:
             return _cache
         _cache = cache or BedrockCache()
         wrapt.wrap_function_wrapper(botocore.client, "BaseClient._make_api_call", _make_api_call)
+        wrap_async_clients(_make_api_call_async)
         return _cache
 
 
@@ -67,6 +69,7 @@ def uninstrument_all() -> None:
         method = botocore.client.BaseClient.__dict__["_make_api_call"]
         if isinstance(method, wrapt.FunctionWrapper):
             botocore.client.BaseClient._make_api_call = method.__wrapped__
+        unwrap_async_clients()
         _cache = None
 
 
@@ -78,14 +81,24 @@ def _make_api_call(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
         return wrapped(*args, **kwargs)
 
 
-def _adopt(client: Any) -> bool:
+async def _make_api_call_async(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    """The same for aiobotocore clients (aioboto3's included)."""
+    cache = _cache
+    if cache is None or active_cache() is not None or not _adopt(instance, async_client=True):
+        return await wrapped(*args, **kwargs)
+    with cache.activate():
+        return await wrapped(*args, **kwargs)
+
+
+def _adopt(client: Any, *, async_client: bool = False) -> bool:
     """Hook ``client`` if it is an uninstrumented bedrock-runtime client; True if it is ours."""
     try:
         if client in _ours:
             return True
-        if client.meta.service_model.service_name != SERVICE or is_instrumented(client):
+        hooked = is_hooked if async_client else is_instrumented
+        if client.meta.service_model.service_name != SERVICE or hooked(client):
             return False
-        instrument_client(client)
+        (instrument_async if async_client else instrument_client)(client)
         _ours.add(client)
         return True
     except Exception:

@@ -34,6 +34,8 @@ if TYPE_CHECKING:  # the session imports this module; this one only names its ty
 
 OPERATIONS = ("Converse", "ConverseStream")
 CONTEXT_KEY = "bedrock_cache"
+#: ``unique_id`` prefix of the planning hook on each operation's ``before-parameter-build``.
+PLAN_HOOK = "bedrock-cache-plan"
 #: Key under which each response (and the stream's metadata event) carries its CallReport dict.
 RESPONSE_KEY = "bedrockCache"
 
@@ -87,24 +89,42 @@ def instrument_client(
     application inference profile ARNs to the base model the framework was told about
     (langchain-aws ``base_model_id``, LlamaIndex ``model``).
     """
+    if not remember_owner(client, cache, base_models):
+        hooks = [(op, _before, _after) for op in OPERATIONS]
+        hooks += [(op, _before_invoke, _after_invoke) for op in INVOKE_OPERATIONS]
+        register_hooks(client, client.meta.events, hooks)
+    return client
+
+
+Handler = Callable[..., None]
+
+
+def remember_owner(
+    owner: Any, cache: BedrockCache | None, base_models: Mapping[str, str] | None
+) -> bool:
+    """Note the cache and base models ``owner`` (a client, or a session whose clients share its
+    hooks) plans with; ``True`` if it was hooked already (only these are updated then)."""
     hints = {arn: base for arn, base in (base_models or {}).items() if arn and base}
-    hook = _hooks.get(client)
+    hook = _hooks.get(owner)
     if hook is not None:
         hook.cache = cache or hook.cache
         hook.base_models.update(hints)
-        return client
-    _hooks[client] = _Hook(cache, hints)
-    events = client.meta.events
-    ref = weakref.ref(client)
-    hooks = [(op, _before, _after) for op in OPERATIONS]
-    hooks += [(op, _before_invoke, _after_invoke) for op in INVOKE_OPERATIONS]
+        return True
+    _hooks[owner] = _Hook(cache, hints)
+    return False
+
+
+def register_hooks(owner: Any, events: Any, hooks: list[tuple[str, Handler, Handler]]) -> None:
+    """Register ``(operation, plan, record)`` hooks and the telemetry hooks on ``events`` (a
+    botocore event emitter), planning with what :func:`remember_owner` noted for ``owner``."""
+    ref = weakref.ref(owner)
     for operation, before, after in hooks:
         events.register(
             f"before-parameter-build.bedrock-runtime.{operation}",
             lambda params, context, model, ref=ref, before=before, **_: before(
                 ref(), params, context, model
             ),
-            unique_id=f"bedrock-cache-plan-{operation}",
+            unique_id=f"{PLAN_HOOK}-{operation}",
         )
         events.register(
             f"needs-retry.bedrock-runtime.{operation}",
@@ -121,10 +141,9 @@ def instrument_client(
             lambda exception, context, **_: _after_error(exception, context),
             unique_id=f"bedrock-cache-record-error-{operation}",
         )
-    from .telemetry._callhooks import hook_client  # telemetry builds on this module
+    from .telemetry._callhooks import hook_events  # telemetry builds on this module
 
-    hook_client(client)
-    return client
+    hook_events(events)
 
 
 def is_instrumented(client: Any) -> bool:

@@ -1,4 +1,4 @@
-"""The LLM side: plan every Converse call a ``BedrockConverse`` makes, at its boto3 client."""
+"""The LLM side: plan every Converse call a ``BedrockConverse`` makes, at its clients."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from typing import Any, TypeVar
 
 from llama_index.core.bridge.pydantic import PrivateAttr
 from llama_index.llms.bedrock_converse import BedrockConverse
-from llama_index.llms.bedrock_converse import utils as _converse_utils
 
 from bedrock_cache import BedrockCache, client_cache, instrument_client
+from bedrock_cache._aio import instrument_async
 from bedrock_cache._config import POLICY_OPTIONS
-from bedrock_cache._faults import fault
 from bedrock_cache._session import cache_from
 
 LLMT = TypeVar("LLMT", bound=Any)
@@ -22,11 +21,13 @@ def with_bedrock_cache(llm: LLMT, cache: BedrockCache | None = None, **policy: A
     """Plan and measure every call of an existing ``BedrockConverse`` or ``Bedrock``
     (llama-index-llms-bedrock, InvokeModel with Anthropic or Nova bodies); returns ``llm``.
 
-    All paths go through its boto3 client: ``chat``, ``stream_chat``, ``achat``,
+    All paths are planned at its clients: ``chat``, ``stream_chat``, ``achat``,
     ``astream_chat``, the ``complete`` family, ``chat_with_tools`` and ``predict_and_call``, and
-    every engine or agent built on the LLM. ``cache`` is shared if given; otherwise a new
-    :class:`~bedrock_cache.BedrockCache` is made from the :class:`~bedrock_cache.CachePolicy`
-    options in ``policy`` (e.g. ``static_ttl="1h"``). Calling it again replaces the cache.
+    every engine or agent built on the LLM -- the async methods on the boto3 client in threads,
+    or, with aioboto3 installed, on the aioboto3 clients the LLM opens per call. ``cache`` is
+    shared if given; otherwise a new :class:`~bedrock_cache.BedrockCache` is made from the
+    :class:`~bedrock_cache.CachePolicy` options in ``policy`` (e.g. ``static_ttl="1h"``).
+    Calling it again replaces the cache.
     """
     client = getattr(llm, "_client", None)
     if client is None or not hasattr(client, "meta"):
@@ -34,8 +35,13 @@ def with_bedrock_cache(llm: LLMT, cache: BedrockCache | None = None, **policy: A
             "with_bedrock_cache needs a llama_index BedrockConverse or Bedrock LLM, e.g. "
             f"BedrockConverse(model=...), not {type(llm).__name__}"
         )
-    instrument_client(client, cache_from(cache, policy), base_models=base_models_of(llm))
-    _warn_if_unplanned_async(llm)
+    planner, base_models = cache_from(cache, policy), base_models_of(llm)
+    instrument_client(client, planner, base_models=base_models)
+    # With aioboto3 installed, the async methods run on clients of ``_asession`` (one per call)
+    # or on a caller's ``async_client`` (0.14.16+): they get the same hooks.
+    for target in (getattr(llm, "_asession", None), getattr(llm, "_async_client", None)):
+        if target is not None:
+            instrument_async(target, planner, base_models=base_models)
     return llm
 
 
@@ -89,12 +95,3 @@ def base_models_of(llm: Any) -> dict[str, str]:
     arn = getattr(llm, "application_inference_profile_arn", None)
     model = getattr(llm, "model", None)
     return {arn: model} if isinstance(arn, str) and isinstance(model, str) and arn else {}
-
-
-def _warn_if_unplanned_async(llm: Any) -> None:
-    if getattr(_converse_utils, "HAS_AIOBOTO3", False):
-        fault(
-            "aioboto3 is installed, so BedrockConverse's async methods use aioboto3 clients that "
-            "bedrock-prompt-cache does not instrument: achat/astream_chat go out unplanned. "
-            "Uninstall aioboto3 to plan them through the instrumented sync client in threads."
-        )

@@ -191,7 +191,10 @@ def test_langchain_structured_output_gets_its_object(
 
 
 def test_llama_index_structured_predict_gets_its_object(bedrock_emulator: Emulator) -> None:
-    llm = BedrockConverse(model=f"us.{SONNET}", **bedrock_emulator.connection_kwargs)
+    # A model every supported llama-index-llms-bedrock-converse knows (0.9.5 predates 4.6).
+    llm = BedrockConverse(
+        model="us.anthropic.claude-sonnet-4-5-20250929-v1:0", **bedrock_emulator.connection_kwargs
+    )
     prompt = PromptTemplate("Weather in {city} this week?")
     forecast = llm.structured_predict(Forecast, prompt, city="Paris")
     assert isinstance(forecast, Forecast) and forecast.unit == "celsius"

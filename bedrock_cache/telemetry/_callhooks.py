@@ -64,9 +64,9 @@ def active_call() -> ActiveCall | None:
     return _ACTIVE.get()
 
 
-def hook_client(client: Any) -> None:
-    """Make every planned call of ``client`` active while it runs (idempotent)."""
-    events = client.meta.events
+def hook_events(events: Any) -> None:
+    """Make every planned call made through ``events`` (a botocore event emitter: a client's, or
+    a session's, which its clients copy) active while it runs (idempotent)."""
     for operation in (*OPERATIONS, *INVOKE_OPERATIONS):
         for event, handler in (
             ("before-call", _before_call),
