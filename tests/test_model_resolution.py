@@ -211,3 +211,17 @@ def test_langchain_application_profile_with_base_model_id(
     assert all("cachePoint" in str(record.request) for record in emulator.requests)
     assert emulator.requests[1].usage and emulator.requests[1].usage["cacheReadInputTokens"] > 0
     assert not [r for r in caplog.records if "could not" in r.getMessage()]
+
+
+def test_a_table_change_reaches_the_next_request(emulator: Emulator) -> None:
+    """A cache already in use plans the next request with the table as it is now."""
+    table = ModelTable.shipped()
+    cache = BedrockCache(table=table)
+    client = cache.instrument(emulator.client())
+    messages = [{"role": "user", "content": [{"text": "Where is order A-1?"}]}]
+    client.converse(modelId=SONNET, system=SYSTEM, messages=messages, toolConfig=TOOLS)
+    table.override(SONNET, min_tokens=1_000_000)
+    client.converse(modelId=SONNET, system=SYSTEM, messages=messages, toolConfig=TOOLS)
+    planned = [str(record.request).count("cachePoint") for record in emulator.requests]
+    assert planned[0] >= 1 and planned[1] == 0
+    assert cache.resolve(SONNET).spec.min_tokens == 1_000_000
