@@ -49,7 +49,7 @@ class Observation:
     @classmethod
     def first(cls, now: float, group: str = "") -> Observation:
         """A prefix seen for the first time."""
-        return cls(seen=1, last_seen=now, group=group, first_seen=now)
+        return observation(1, now, 0, 0, None, "", group, now)
 
     def seen_again(self, now: float) -> Observation:
         """This prefix (or a new member of this group) seen once more at ``now``."""
