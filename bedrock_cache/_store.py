@@ -15,7 +15,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from ._models import TTL, TTL_SECONDS, entry_alive
 
@@ -67,10 +67,6 @@ class Observation:
             self.group,
             self.first_seen,
         )
-
-    def evolved(self, **changes: Any) -> Observation:
-        """A copy with ``changes``: :func:`dataclasses.replace` without its introspection."""
-        return Observation(**{**self.__dict__, **changes})
 
     def with_entry(self, now: float, ttl: TTL) -> Observation:
         """A checkpoint here wrote or read a cache entry with ``ttl`` at ``now``."""
