@@ -15,7 +15,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ._models import TTL, TTL_SECONDS, entry_alive
 
@@ -49,37 +49,22 @@ class Observation:
     @classmethod
     def first(cls, now: float, group: str = "") -> Observation:
         """A prefix seen for the first time."""
-        return observation(1, now, 0, 0, None, "", group, now)
+        return evolved(_FIRST, last_seen=now, group=group, first_seen=now)
 
     def seen_again(self, now: float) -> Observation:
         """This prefix (or a new member of this group) seen once more at ``now``."""
         gap = now - self.last_seen
-        quick = self.recurred_5m + (gap <= TTL_SECONDS["5m"])
-        slow = self.recurred_1h + (TTL_SECONDS["5m"] < gap <= TTL_SECONDS["1h"])
-        last = max(now, self.last_seen)
-        return observation(
-            self.seen + 1,
-            last,
-            quick,
-            slow,
-            self.entry_at,
-            self.entry_ttl,
-            self.group,
-            self.first_seen,
+        return evolved(
+            self,
+            seen=self.seen + 1,
+            last_seen=max(now, self.last_seen),
+            recurred_5m=self.recurred_5m + (gap <= TTL_SECONDS["5m"]),
+            recurred_1h=self.recurred_1h + (TTL_SECONDS["5m"] < gap <= TTL_SECONDS["1h"]),
         )
 
     def with_entry(self, now: float, ttl: TTL) -> Observation:
         """A checkpoint here wrote or read a cache entry with ``ttl`` at ``now``."""
-        return observation(
-            self.seen,
-            self.last_seen,
-            self.recurred_5m,
-            self.recurred_1h,
-            now,
-            ttl,
-            self.group,
-            self.first_seen,
-        )
+        return evolved(self, entry_at=now, entry_ttl=ttl)
 
     def entry_alive(self, now: float) -> bool:
         """A cache entry placed here is still live at ``now`` (the one liveness check)."""
@@ -93,31 +78,15 @@ _new = object.__new__
 _set = object.__setattr__
 
 
-def observation(
-    seen: int,
-    last_seen: float,
-    recurred_5m: int,
-    recurred_1h: int,
-    entry_at: float | None,
-    entry_ttl: str,
-    group: str,
-    first_seen: float | None,
-) -> Observation:
-    """``Observation(...)`` with every field given, built in one step rather than through the
-    frozen dataclass's ``__setattr__`` per field: planning builds one per boundary per request."""
+def evolved(observation: Observation, **changes: Any) -> Observation:
+    """``dataclasses.replace(observation, **changes)`` built in one step, not through the frozen
+    dataclass's ``__setattr__`` per field: planning makes several per boundary per request."""
     made: Observation = _new(Observation)
-    fields = {
-        "seen": seen,
-        "last_seen": last_seen,
-        "recurred_5m": recurred_5m,
-        "recurred_1h": recurred_1h,
-        "entry_at": entry_at,
-        "entry_ttl": entry_ttl,
-        "group": group,
-        "first_seen": first_seen,
-    }
-    _set(made, "__dict__", fields)
+    _set(made, "__dict__", {**observation.__dict__, **changes})
     return made
+
+
+_FIRST = Observation(seen=1, last_seen=0.0)
 
 
 @runtime_checkable

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from ._models import TTL, TTL_SECONDS, ModelSpec
-from ._store import Observation, observation
+from ._store import Observation, evolved
 
 #: A prefix's own recurrence rate within a TTL blends its gaps with a steady-traffic estimate:
 #: arrivals at the prefix's mean gap recur within ``t`` with probability ``1 - exp(-t / mean)``,
@@ -124,29 +124,11 @@ def member_added(group: Observation | None, now: float) -> Observation:
     """A group that got one more member (a prefix of its kind seen for the first time)."""
     if group is None:
         return Observation(seen=1, last_seen=now)
-    return observation(
-        group.seen + 1,
-        now,
-        group.recurred_5m,
-        group.recurred_1h,
-        group.entry_at,
-        group.entry_ttl,
-        group.group,
-        group.first_seen,
-    )
+    return evolved(group, seen=group.seen + 1, last_seen=now)
 
 
 def member_recurred(group: Observation, gap: float) -> Observation:
     """A group one of whose members was seen again ``gap`` seconds after its first sighting."""
     quick = group.recurred_5m + (gap <= TTL_SECONDS["5m"])
     slow = group.recurred_1h + (TTL_SECONDS["5m"] < gap <= TTL_SECONDS["1h"])
-    return observation(
-        group.seen,
-        group.last_seen,
-        quick,
-        slow,
-        group.entry_at,
-        group.entry_ttl,
-        group.group,
-        group.first_seen,
-    )
+    return evolved(group, recurred_5m=quick, recurred_1h=slow)
