@@ -140,6 +140,9 @@ class Boundary:
     groups: tuple[str, ...]
     """Store keys of its groups, narrowest first: boundaries of this kind under the same static
     prefix, then under the same model (for when that prefix is new itself)."""
+    parent: str
+    """Store key of the prefix its narrowest group is under: the model for the tool schemas, the
+    tool schemas for a system block, tools and system for the rest."""
 
 
 @dataclass(frozen=True)
@@ -185,16 +188,17 @@ def boundaries(
     root = spec.model_id
     tools = _key(spec, layout.blocks[tools_end].fingerprint) if tools_end is not None else root
     static = _key(spec, layout.blocks[system_end].fingerprint) if system_end is not None else tools
-    groups: dict[Kind, tuple[str, ...]] = {}
+    groups: dict[Kind, tuple[str, tuple[str, ...]]] = {}
     result: list[Boundary] = []
     for block, kind in found:
         if not allowed(block):
             continue
         if kind not in groups:
-            parent = tools if kind == "system" else static
-            parents = (root,) if kind == "tools" else (parent, root) if parent != root else (root,)
-            groups[kind] = tuple(f"{p}>{kind}" for p in parents)
-        result.append(Boundary(block, kind, _key(spec, block.fingerprint), groups[kind]))
+            parent = root if kind == "tools" else tools if kind == "system" else static
+            parents = (parent, root) if parent != root else (root,)
+            groups[kind] = (parent, tuple(f"{p}>{kind}" for p in parents))
+        parent, keys = groups[kind]
+        result.append(Boundary(block, kind, _key(spec, block.fingerprint), keys, parent))
     return result
 
 
@@ -400,8 +404,7 @@ def _chance(context: PlanContext, boundary: Boundary, ttl: TTL) -> float:
 def _parent_recurs(context: PlanContext, boundary: Boundary) -> bool:
     """The static prefix (tools and system) above a conversation was seen before: a new
     conversation on a shared prompt, not a one-off request."""
-    parent = boundary.groups[0].rpartition(">")[0]
-    return parent != context.spec.model_id and parent in context.observations
+    return boundary.parent != context.spec.model_id and boundary.parent in context.observations
 
 
 def _group(observations: Mapping[str, Observation], keys: Sequence[str]) -> Observation | None:
