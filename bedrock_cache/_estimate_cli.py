@@ -42,24 +42,35 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--active-hours and the TTL)",
     )
     add("--ttl", choices=["5m", "1h"], default="5m", help="TTL of the writes (default 5m)")
-    add("--days", type=float, default=30.0, help="days the requests spread over (default 30)")
+    add(
+        "--days",
+        type=float,
+        default=Traffic.days,
+        help="days the requests spread over (default %(default)g)",
+    )
     add(
         "--active-hours",
         type=float,
-        default=24.0,
-        help="hours a day the requests arrive in (hours, 0-24; default 24)",
+        default=Traffic.active_hours,
+        help="hours a day the requests arrive in (hours, 0-24; default %(default)g)",
     )
     add(
         "--pt-hourly-usd",
         type=float,
         help="Provisioned Throughput price (USD per model unit per hour; default: no what-if)",
     )
-    add("--pt-units", type=int, default=1, help="Provisioned Throughput model units (default 1)")
+    add(
+        "--pt-units",
+        type=int,
+        default=ProvisionedThroughput.units,
+        help="Provisioned Throughput model units (default %(default)s)",
+    )
     add(
         "--pt-hours",
         type=float,
-        default=720.0,
-        help="Provisioned Throughput hours in the period (hours; default 720, a 30-day month)",
+        default=ProvisionedThroughput.hours,
+        help="Provisioned Throughput hours in the period (hours; default %(default)g, a 30-day "
+        "month)",
     )
     add(
         "--from-log",
