@@ -18,7 +18,7 @@ A pure function of (layout, model spec, policy, observations, time), in four ste
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -175,7 +175,7 @@ def boundaries(
     policy = policy or CachePolicy()
     if not spec.supports_caching or not layout.blocks:
         return []
-    allowed = _Allowed(layout, spec)
+    allowed = _allowed(layout, spec)
     found: list[tuple[Block, Kind]] = []
     tools_end = layout.section_end("tools")
     if tools_end is not None and spec.tools_cacheable and policy.cache_tools:
@@ -207,7 +207,7 @@ def _key(spec: ModelSpec, fingerprint: str) -> str:
 
 
 def _message_boundaries(
-    layout: Layout, spec: ModelSpec, policy: CachePolicy, allowed: _Allowed
+    layout: Layout, spec: ModelSpec, policy: CachePolicy, allowed: Callable[[Block], bool]
 ) -> list[tuple[Block, Kind]]:
     count = layout.message_count
     if not count:
@@ -243,12 +243,27 @@ def _sampled_messages(count: int) -> set[int]:
     return chosen
 
 
-def _last_allowed(layout: Layout, span: range, allowed: _Allowed) -> Block | None:
+def _last_allowed(layout: Layout, span: range, allowed: Callable[[Block], bool]) -> Block | None:
     for index in reversed(span):
         block = layout.blocks[index]
         if allowed(block):
             return block
     return None
+
+
+#: Rejected positions that depend on the blocks around a checkpoint (not only its section).
+_BLOCK_RULES = frozenset(
+    {"after_reasoning", "after_document", "after_video", "next_to_tool_result"}
+)
+
+
+def _allowed(layout: Layout, spec: ModelSpec) -> Callable[[Block], bool]:
+    """May a checkpoint stand right after a block of this request? Where the model rejects no
+    position by the blocks around it, only the tool schemas may be closed to it."""
+    if spec.rejected_positions & _BLOCK_RULES:
+        return _Allowed(layout, spec)
+    tools_cacheable = spec.tools_cacheable
+    return lambda block: tools_cacheable or block.section != "tools"
 
 
 class _Allowed:
@@ -274,12 +289,13 @@ def plan_checkpoints(
     now: float = 0.0,
     *,
     found: Sequence[Boundary] | None = None,
+    learned: Mapping[str, Observation] | None = None,
 ) -> Plan:
     """Plan the checkpoints of one request; never mutates its inputs.
 
     ``observations`` are what the reuse store knows of the keys of :func:`boundaries` (and of
-    their groups); without them every prefix is new. ``found``: those boundaries, if the caller
-    has them already.
+    their groups); without them every prefix is new. ``found``: those boundaries, and
+    ``learned``: their :func:`recurrences`, if the caller has them already.
     """
     policy = policy or CachePolicy()
     manual = existing_placements(layout)
@@ -298,7 +314,8 @@ def plan_checkpoints(
     known = observations or {}
     if found is None:
         found = boundaries(layout, spec, policy)
-    learned = recurrences(found, known, now)
+    if learned is None:
+        learned = recurrences(found, known, now)
     if learned:
         known = {**known, **learned}
     context = PlanContext(layout, spec, policy, _prices(spec), known, now, ttls)
@@ -633,12 +650,14 @@ def observed(
     plan: Plan,
     spec: ModelSpec,
     now: float,
+    *,
+    learned: Mapping[str, Observation] | None = None,
 ) -> dict[str, Observation]:
     """What the store should hold after this request: each boundary seen once more (new ones
     join their group; a group learns when a member recurs), and the entries the plan wrote or
-    read (a hit resets an entry's TTL)."""
+    read (a hit resets an entry's TTL). ``learned``: the :func:`recurrences`, if known."""
     updates: dict[str, Observation] = {}
-    groups = recurrences(found, observations, now)
+    groups = dict(learned) if learned is not None else recurrences(found, observations, now)
     for boundary in found:
         own = observations.get(boundary.key)
         if own is None:

@@ -18,7 +18,15 @@ from ._instrument import ACTIVE, active_cache, instrument_client
 from ._layout import Layout, LayoutMemo, with_checkpoints
 from ._models import ModelTable, ResolvedModel, default_table
 from ._outcomes import Outcome
-from ._planner import CachePolicy, Plan, boundaries, lookup_keys, observed, plan_checkpoints
+from ._planner import (
+    CachePolicy,
+    Plan,
+    boundaries,
+    lookup_keys,
+    observed,
+    plan_checkpoints,
+    recurrences,
+)
 from ._pricing import Cost, cost_of
 from ._redis_store import open_store
 from ._resolve import BaseModel, ModelResolver
@@ -165,11 +173,14 @@ class BedrockCache:
         now = self._clock()
         found = boundaries(layout, spec, self.policy)
         observations = self._lookup(lookup_keys(found)) if found else {}
-        plan = plan_checkpoints(layout, spec, self.policy, observations, now, found=found)
+        learned = recurrences(found, observations, now)
+        plan = plan_checkpoints(
+            layout, spec, self.policy, observations, now, found=found, learned=learned
+        )
         points = [(cp.after, cp.ttl if cp.ttl != "5m" else None) for cp in plan.checkpoints]
         planned = with_checkpoints(request, layout, points) if points else dict(request)
         if found:
-            self._record(now, observed(found, observations, plan, spec, now))
+            self._record(now, observed(found, observations, plan, spec, now, learned=learned))
         places = [
             *existing_placements(layout),
             *(Placement(cp.after, cp.section, cp.message, cp.ttl) for cp in plan.checkpoints),

@@ -370,11 +370,6 @@ class MissExplainer:
             models = self._entries.pop(fingerprint, {})
             models[model] = _Entry(TTL_SECONDS[cp.ttl], now)
             self._entries[fingerprint] = models
-        reachable = self._reachable(layout, spec, active, now)
-        if reachable is not None:  # a read resets the entry's TTL
-            entry = self._entry(layout, reachable, model)
-            if entry is not None:
-                entry.last_used = now
         for store in (self._next, self._entries):
             while len(store) > self.max_prefixes:
                 store.popitem(last=False)
