@@ -6,8 +6,9 @@ botocore's own validation; instead what passed before is remembered and only wha
 validated: each top-level parameter (the tool config, the system list, the inference config...)
 as compared with the last valid one (:mod:`._unchanged`), or else by its exact serialized form
 (``marshal``: types, values and key order), and the messages a chat re-sends by
-:mod:`._unchanged` too. A part that cannot be serialized
-(a custom mapping, a file object) is validated every time.
+:mod:`._unchanged` too; new text-only messages and the model id quickly, as botocore would
+(:mod:`._quick_validation`). A part that cannot be serialized (a custom mapping, a file object)
+is validated every time.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from botocore.validate import ParamValidator
 
+from ._quick_validation import TextOnly
 from ._unchanged import Seen, plain_copy, remember, same, shared_count
 
 #: Top-level parameters validated every time: the (required) model id, and the messages,
@@ -61,9 +63,13 @@ class ValidParts:
             copies[(tag, name)] = plain_copy(value)
         messages: Any = rest.get("messages")
         history, shared = self._closest(tag, messages)
-        if history is not None:
+        quick = TextOnly.of(operation)
+        if quick is not None and quick.valid(messages, shared):
+            del rest["messages"]
+        elif history is not None:
             rest["messages"] = messages[shared:]
-        if _VALIDATOR.validate(rest, operation.input_shape).has_errors():
+        judged = quick is not None and quick.valid_model_id(rest)
+        if not judged and _VALIDATOR.validate(rest, operation.input_shape).has_errors():
             return True
         self._keep(fresh)
         self._last.update(copies)
