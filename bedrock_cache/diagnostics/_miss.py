@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from .._layout import Block, Layout, _container
 from .._models import TTL_SECONDS, ModelSpec
@@ -66,7 +66,9 @@ class _Next:
     """A block seen right after a prefix, and whether a cache entry stood at or beyond it."""
 
     fingerprint: str
-    signature: Signature
+    signature: Signature | None
+    """Set by the time ``cached_beyond`` is (only then is it compared with). A text block's
+    signature is a function of its fingerprint, so it waits for the request that needs it."""
     cached_beyond: bool
 
 
@@ -303,13 +305,12 @@ class MissExplainer:
         previous = layout.blocks[index - 1].fingerprint if index else ""
         block = layout.blocks[index]
         known = self._next.get((model, previous), [])
-        candidates = [n for n in known if n.cached_beyond]
+        candidates = [n.signature for n in known if n.cached_beyond and n.signature]
         if not candidates or any(n.fingerprint == block.fingerprint for n in known):
             return None
         item = _container(request, block)[block.slot]
         text = block_text(item)
-        closest = max(candidates, key=lambda n: _agreeing_chars(n.signature, text))
-        signature = closest.signature
+        signature = max(candidates, key=lambda candidate: _agreeing_chars(candidate, text))
         if signature.same_shape(item):
             what = _drift_reason(layout, index, signature, text)
             return self._locate(layout, index, signature.first_difference(text), text), what
@@ -358,11 +359,13 @@ class MissExplainer:
                 if found.fingerprint == fingerprint:
                     break
             else:
-                found = _Next(fingerprint, self._signature(request, block), False)
+                found = _Next(fingerprint, self._signature(request, block, lazy=True), False)
                 known.append(found)
                 del known[:-MAX_SUCCESSORS]
             if block.index <= deepest:
                 found.cached_beyond = True
+                if found.signature is None:
+                    found.signature = self._signature(request, block)
             previous = fingerprint
         self._next.setdefault((model, previous), [])  # the end of the prefix is known too
         for cp in active:
@@ -404,13 +407,26 @@ class MissExplainer:
             return floor, deepest
         return start, max(deepest, min(flagged, start - 1))
 
-    def _signature(self, request: Mapping[str, Any], block: Block) -> Signature:
-        """The block's signature; the prefix fingerprint fixes it, so each is computed once."""
+    @overload
+    def _signature(self, request: Mapping[str, Any], block: Block) -> Signature: ...
+    @overload
+    def _signature(
+        self, request: Mapping[str, Any], block: Block, *, lazy: bool
+    ) -> Signature | None: ...
+    def _signature(
+        self, request: Mapping[str, Any], block: Block, *, lazy: bool = False
+    ) -> Signature | None:
+        """The block's signature; the prefix fingerprint fixes it, so each is computed once.
+        ``lazy``: ``None`` for a text block, whose fingerprint fixes its text, so any later
+        request carrying it gives the same signature (a chat's newest question seldom needs
+        one)."""
         signature = self._signatures.get(block.fingerprint)
         if signature is None:
+            item = _container(request, block)[block.slot]
+            if lazy and isinstance(item.get("text"), str):
+                return None
             if len(self._signatures) >= SIGNATURES_PER_PREFIX * self.max_prefixes:
                 self._signatures = {}
-            item = _container(request, block)[block.slot]
             signature = self._signatures[block.fingerprint] = Signature.of(item, block)
         return signature
 
