@@ -19,15 +19,19 @@ What a real placement must satisfy and the bound keeps (so it is tight where it 
   (:func:`bedrock_cache._rules.position_problem`); models without caching cache nothing;
 - reading an edge needs an entry written earlier, whose last write or hit is less than its TTL
   ago (the emulator's ``expires_at <= now`` rule); a write pays the premium of its TTL, and 1h only
-  where the model offers it.
+  where the model offers it;
+- an entry ending at the edge lives on from read to read only while each gap stays under the TTL
+  it was written with (a hit keeps an entry's own TTL). Past that, a request still reads the edge
+  only through an entry ending deeper on its own path, which some earlier request through the
+  next block of that path must have written or read less than the longest TTL before.
 
 Relaxations (each only lets the bound be lower than any real schedule, so it stays a bound):
 
 - edges are optimised independently: a real request reads one prefix and writes segments that
   end at its checkpoints, which couples edges; dropping the coupling can only lower the minimum;
-- a read may refresh the edge for the model's longest TTL (a real read refreshes the hit entry
-  with its own TTL, or creates a deeper 1h entry that only some later requests pass through);
-- an entry anywhere below the edge counts (a real read needs it on the reader's own path);
+- a read keeps the edge readable as if it had hit the entry ending at the edge, whichever entry
+  it hit; and an entry ending deeper counts when any earlier request through the reader's next
+  block came less than the longest TTL before (that entry may have expired or lie elsewhere);
 - the 4-checkpoint cap, the 20-block lookback (or Nova's exact position), the per-segment minimum
   and the TTL-order rule are dropped: each only forbids placements, never makes one cheaper.
 """
@@ -87,21 +91,32 @@ def lower_bound(requests: Sequence[Request]) -> float:
     for request, price in zip(requests, prices, strict=True):
         output = cost_of(CacheUsage(output=request.output_tokens), request.model).total
         total += request.layout.total_tokens * price.input + output
-    # edge (model, prefix fingerprint) -> tokens, and the requests that may cache it
+    # edge (model, prefix fingerprint) -> tokens, the requests that may cache it, and for each of
+    # them whether an entry ending deeper on its path may still be live (see _edge_cost)
     tokens: dict[tuple[str, str], int] = {}
     users: dict[tuple[str, str], list[int]] = {}
+    deep: dict[tuple[str, str], list[bool]] = {}
+    last_cached: dict[tuple[str, str], float] = {}
     for number, request in enumerate(requests):
         cacheable = _cacheable_from(request)
-        for block in request.layout.blocks:
-            key = (request.model.spec.model_id, block.fingerprint)
+        model = request.model.spec.model_id
+        longest = max((TTL_SECONDS[t] for t in request.model.spec.ttls), default=300.0)
+        keys = [(model, block.fingerprint) for block in request.layout.blocks]
+        for index, (block, key) in enumerate(zip(request.layout.blocks, keys, strict=True)):
             tokens[key] = block.tokens
             if cacheable[block.index]:
                 users.setdefault(key, []).append(number)
-    memo: dict[tuple[int, ...], float] = {}
+                child = keys[index + 1] if index + 1 < len(keys) else None
+                since = last_cached.get(child) if child is not None else None
+                deep.setdefault(key, []).append(since is not None and request.at - since < longest)
+        for key, may in zip(keys, cacheable, strict=True):
+            if may:
+                last_cached[key] = request.at
+    memo: dict[tuple[tuple[int, ...], tuple[bool, ...]], float] = {}
     for key, members in users.items():
-        signature = tuple(members)
+        signature = (tuple(members), tuple(deep[key]))
         if signature not in memo:
-            memo[signature] = _edge_cost(requests, prices, members)
+            memo[signature] = _edge_cost(requests, prices, members, deep[key])
         total += tokens[key] * memo[signature]
     return total
 
@@ -125,37 +140,66 @@ def _cacheable_from(request: Request) -> list[bool]:
     return result
 
 
-def _edge_cost(requests: Sequence[Request], prices: Sequence[Prices], members: list[int]) -> float:
+#: States of one edge before one of its requests: never written; an entry ending at it is live
+#: with TTL ``T`` (``T+`` when also in the shadow); not live, but in the shadow of a read (below);
+#: or nothing can serve it.
+_NEVER, _SHADOW, _DEAD = "never", "shadow", "dead"
+
+
+def _edge_cost(
+    requests: Sequence[Request],
+    prices: Sequence[Prices],
+    members: list[int],
+    deep: list[bool],
+) -> float:
     """Least extra cost per token of one edge over its requests (negative: a saving).
 
-    ``best[j]``: from request ``j`` on, with nothing readable at ``j``. A write at ``j`` with TTL
-    ``T`` makes ``j+1`` readable if it comes within ``T``; each read keeps the edge readable for the
-    longest TTL (relaxation), so reads run on while gaps stay under it.
+    A dynamic programme backwards over the requests through the edge, on the state before each
+    (see the states above). Writing with TTL ``T`` makes the next request find the entry live if
+    it comes within ``T``; a read keeps the entry's TTL. An entry ending deeper can serve the
+    edge longer than that only if a request that *read* the edge wrote it (in a request that
+    writes the edge, every later checkpoint has the same or a shorter TTL: the TTL-order rule),
+    so after a read the edge stays in its shadow while every gap stays under the longest TTL;
+    there a request reads it only through such an entry on its own path (``deep[i]``).
     """
     times = [requests[n].at for n in members]
-    count = len(members)
-    longest = max(
-        (TTL_SECONDS[t] for n in members for t in requests[n].model.spec.ttls), default=300.0
-    )
-    saving = [prices[n].read - prices[n].input for n in members]
-    # run_end[i], run_saving[i]: a read at i, and every read after it while gaps < longest
-    run_end = [0] * (count + 1)
-    run_saving = [0.0] * (count + 1)
-    run_end[count] = count
-    for i in range(count - 1, -1, -1):
-        if i + 1 < count and times[i + 1] - times[i] < longest:
-            run_end[i], run_saving[i] = run_end[i + 1], saving[i] + run_saving[i + 1]
-        else:
-            run_end[i], run_saving[i] = i + 1, saving[i]
-    best = [0.0] * (count + 1)
-    for j in range(count - 1, -1, -1):
-        options = [best[j + 1]]
-        price = prices[members[j]]
-        for ttl, write in price.write.items():
-            premium = write - price.input
-            if j + 1 < count and times[j + 1] - times[j] < TTL_SECONDS[ttl]:
-                options.append(premium + run_saving[j + 1] + best[run_end[j + 1]])
-            else:
-                options.append(premium + best[j + 1])
-        best[j] = min(options)
-    return best[0]
+    ttls = {ttl: TTL_SECONDS[ttl] for ttl in prices[members[0]].write}
+    longest = max(ttls.values())
+    states = [_NEVER, _SHADOW, _DEAD, *ttls, *(f"{ttl}+" for ttl in ttls)]
+    after: dict[str, float] = dict.fromkeys(states, 0.0)
+    for i in range(len(members) - 1, -1, -1):
+        price = prices[members[i]]
+        saving = price.read - price.input
+        gap = times[i + 1] - times[i] if i + 1 < len(members) else float("inf")
+        shadowed = after[_SHADOW] if gap < longest else after[_DEAD]
+        # cost from the next request on, after caching the edge here: by the TTL of the entry
+        # ending at it, and whether a read put it in the shadow
+        onward: dict[tuple[str, bool], float] = {}
+        for ttl, seconds in ttls.items():
+            live = gap < seconds
+            onward[ttl, True] = after[f"{ttl}+"] if live else shadowed
+            onward[ttl, False] = after[ttl] if live else after[_DEAD]
+        premium = {ttl: write - price.input for ttl, write in price.write.items()}
+        fresh = _writes(premium, onward, shadow=False)
+        now = {
+            _NEVER: min([after[_NEVER], *fresh.values()]),
+            _DEAD: min([after[_DEAD], *fresh.values()]),
+            _SHADOW: min([shadowed, *_writes(premium, onward, shadow=True).values()]),
+        }
+        if deep[i]:
+            now[_SHADOW] = min(now[_SHADOW], saving + shadowed)
+        for ttl, seconds in ttls.items():
+            # A live entry is read; writing again only pays to lengthen its TTL.
+            read = saving + onward[ttl, True]
+            for shadow, state in ((False, ttl), (True, f"{ttl}+")):
+                longer = _writes(premium, onward, shadow=shadow)
+                now[state] = min([read, *(c for t, c in longer.items() if ttls[t] > seconds)])
+        after = now
+    return after[_NEVER]
+
+
+def _writes(
+    premium: dict[str, float], onward: dict[tuple[str, bool], float], *, shadow: bool
+) -> dict[str, float]:
+    """Cost of writing the edge here with each TTL, and of everything after."""
+    return {ttl: cost + onward[ttl, shadow] for ttl, cost in premium.items()}

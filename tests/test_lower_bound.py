@@ -153,9 +153,15 @@ def test_no_placement_beats_the_bound_with_tools(trace: list[tuple[float, Any]])
 
 def test_the_bound_is_reached_where_the_optimum_is_plain() -> None:
     """Repeats within five minutes: write once at 5m, read after; gaps of 20 minutes on a
-    1h model: write once at 1h, read after; a prompt seen once: no caching at all."""
+    1h model: write once at 1h, read after; a prompt seen once: no caching at all; a prompt
+    read a minute later and again twenty minutes after that, each time with a new question:
+    written for the hour at once (a read keeps a 5m entry's TTL, and no entry ending deeper
+    can serve a question never seen before)."""
     dense = [(60.0 * n, converse("A", ["C"], SONNET_45)) for n in range(3)]
     sparse = [(1200.0 * n, converse("A", ["C"], SONNET_45)) for n in range(3)]
     once = [(0.0, converse("A", ["C"], SONNET_45)), (10.0, converse("B", ["E"], SONNET_45))]
-    for trace in (dense, sparse, once):
+    questions = [
+        (at, converse("A", [q], SONNET_45)) for at, q in ((0, "C"), (60, "D"), (1260, "E"))
+    ]
+    for trace in (dense, sparse, once, questions):
         assert abs(bound_of(trace) - brute_force(trace)) < 1e-12
