@@ -168,14 +168,48 @@ class _Option:
     """Net saving per token of the segment this checkpoint closes."""
 
 
+@dataclass(frozen=True)
+class Head:
+    """The boundaries of a request ahead of its last message, and the store keys of its model,
+    tool schemas and static prefix (what keys the groups of the rest)."""
+
+    boundaries: tuple[Boundary, ...]
+    root: str
+    tools: str
+    static: str
+
+
 def boundaries(
-    layout: Layout, spec: ModelSpec, policy: CachePolicy | None = None
+    layout: Layout,
+    spec: ModelSpec,
+    policy: CachePolicy | None = None,
+    *,
+    head: Head | None = None,
 ) -> list[Boundary]:
-    """The boundaries of a request the planner considers, in prefix order (what to look up)."""
+    """The boundaries of a request the planner considers, in prefix order (what to look up).
+
+    ``head``: :func:`head_of` this request, if the caller kept it from an earlier request with
+    the same blocks ahead of the last message (and the same spec, policy and message count).
+    """
     policy = policy or CachePolicy()
     if not spec.supports_caching or not layout.blocks:
         return []
-    allowed = _allowed(layout, spec)
+    allowed = _Allowed(layout, spec)
+    if head is None:
+        head = _head(layout, spec, policy, allowed)
+    return [*head.boundaries, *_keyed(spec, head, _last_message(layout, policy, allowed), allowed)]
+
+
+def head_of(layout: Layout, spec: ModelSpec, policy: CachePolicy) -> Head:
+    """The part of :func:`boundaries` ahead of the last message: the tool schemas, the system
+    blocks and the sampled message ends. A function of the blocks ahead of the last message, the
+    number of messages, the spec and the policy."""
+    return _head(layout, spec, policy, _Allowed(layout, spec))
+
+
+def _head(
+    layout: Layout, spec: ModelSpec, policy: CachePolicy, allowed: Callable[[Block], bool]
+) -> Head:
     found: list[tuple[Block, Kind]] = []
     tools_end = layout.section_end("tools")
     if tools_end is not None and spec.tools_cacheable and policy.cache_tools:
@@ -184,10 +218,19 @@ def boundaries(
     if system_end is not None and policy.cache_system:
         first = tools_end + 1 if tools_end is not None else 0
         found += [(layout.blocks[i], "system") for i in range(first, system_end + 1)]
-    found += _message_boundaries(layout, spec, policy, allowed)
+    found += _message_boundaries(layout, policy, allowed)
     root = spec.model_id
     tools = _key(spec, layout.blocks[tools_end].fingerprint) if tools_end is not None else root
     static = _key(spec, layout.blocks[system_end].fingerprint) if system_end is not None else tools
+    keys = Head((), root, tools, static)
+    return Head(tuple(_keyed(spec, keys, found, allowed)), root, tools, static)
+
+
+def _keyed(
+    spec: ModelSpec, head: Head, found: list[tuple[Block, Kind]], allowed: Callable[[Block], bool]
+) -> list[Boundary]:
+    """Boundaries of the allowed ones of ``found``, with their store keys and groups."""
+    root, tools, static = head.root, head.tools, head.static
     groups: dict[Kind, tuple[str, tuple[str, ...]]] = {}
     result: list[Boundary] = []
     for block, kind in found:
@@ -207,19 +250,29 @@ def _key(spec: ModelSpec, fingerprint: str) -> str:
 
 
 def _message_boundaries(
-    layout: Layout, spec: ModelSpec, policy: CachePolicy, allowed: Callable[[Block], bool]
+    layout: Layout, policy: CachePolicy, allowed: Callable[[Block], bool]
 ) -> list[tuple[Block, Kind]]:
+    """The sampled message ends ahead of the last message."""
     count = layout.message_count
-    if not count:
-        return []
     found: list[tuple[Block, Kind]] = []
-    if policy.cache_conversation:
+    if count and policy.cache_conversation:
         starts, blocks = layout.message_starts, layout.blocks
         for message in sorted(_sampled_messages(count - 1)):
             for index in reversed(range(starts[message], starts[message + 1])):
                 if allowed(blocks[index]):  # the last block a checkpoint may follow
                     found.append((blocks[index], "message"))
                     break
+    return found
+
+
+def _last_message(
+    layout: Layout, policy: CachePolicy, allowed: Callable[[Block], bool]
+) -> list[tuple[Block, Kind]]:
+    """Shared context ahead of the question in the last message, and the request's end."""
+    count = layout.message_count
+    if not count:
+        return []
+    found: list[tuple[Block, Kind]] = []
     last = layout.message_range(count - 1)
     tail = _last_allowed(layout, last, allowed)
     if policy.cache_documents and tail is not None:
@@ -249,21 +302,6 @@ def _last_allowed(layout: Layout, span: range, allowed: Callable[[Block], bool])
         if allowed(block):
             return block
     return None
-
-
-#: Rejected positions that depend on the blocks around a checkpoint (not only its section).
-_BLOCK_RULES = frozenset(
-    {"after_reasoning", "after_document", "after_video", "next_to_tool_result"}
-)
-
-
-def _allowed(layout: Layout, spec: ModelSpec) -> Callable[[Block], bool]:
-    """May a checkpoint stand right after a block of this request? Where the model rejects no
-    position by the blocks around it, only the tool schemas may be closed to it."""
-    if spec.rejected_positions & _BLOCK_RULES:
-        return _Allowed(layout, spec)
-    tools_cacheable = spec.tools_cacheable
-    return lambda block: tools_cacheable or block.section != "tools"
 
 
 class _Allowed:

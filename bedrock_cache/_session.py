@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from ._boundary_memo import BoundaryMemo
 from ._config import check_callable, check_instance, check_policy, check_table
 from ._config import policy_from as _policy_from
 from ._faults import fault
@@ -21,7 +22,6 @@ from ._outcomes import Outcome
 from ._planner import (
     CachePolicy,
     Plan,
-    boundaries,
     lookup_keys,
     observed,
     plan_checkpoints,
@@ -137,6 +137,7 @@ class BedrockCache:
             store = store or tracker
         self.store: ReuseStore = open_store(store)
         self._memo = LayoutMemo()
+        self._boundaries = BoundaryMemo()
         self.policy = policy or CachePolicy()
         self.table = table or default_table()
         self.resolver = ModelResolver(self.table, base_model)
@@ -171,7 +172,7 @@ class BedrockCache:
         spec = model.spec
         layout = Layout.of(request, self.estimator, self._memo)
         now = self._clock()
-        found = boundaries(layout, spec, self.policy)
+        found = self._boundaries.boundaries(layout, spec, self.policy)
         observations = self._lookup(lookup_keys(found)) if found else {}
         learned = recurrences(found, observations, now)
         plan = plan_checkpoints(

@@ -3,8 +3,9 @@
 Invariant: however a conversation changes between calls (a new turn, the last question replaced,
 an earlier message edited in place, a value changing only its type, e.g. ``1`` to ``True``, tuples
 for lists, a new system prompt), the layout read with the memo of earlier requests equals a fresh
-read; a message the caller breaks in place after it was sent gets botocore's error with the
-caller's own indexes; and a long conversation's misses are still explained where they start.
+read, and so do the boundaries the planner carries over from earlier requests; a message the
+caller breaks in place after it was sent gets botocore's error with the caller's own indexes; and
+a long conversation's misses are still explained where they start.
 """
 
 from __future__ import annotations
@@ -17,11 +18,15 @@ from botocore.exceptions import ParamValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bedrock_cache import BedrockCache, CallReport, Layout, cache_point
+from bedrock_cache import BedrockCache, CachePolicy, CallReport, Layout, cache_point, resolve_model
+from bedrock_cache._boundary_memo import BoundaryMemo
 from bedrock_cache._layout import LayoutMemo
+from bedrock_cache._planner import boundaries
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
 
 SONNET = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+#: Models with and without checkpoint positions ruled out by the blocks around them.
+SPECS = [resolve_model(m).spec for m in (SONNET, "us.amazon.nova-pro-v1:0")]
 SYSTEM = "You are a support assistant. " + "Policy: be helpful and exact. " * 550
 Emulator = BedrockEmulator[ManualClock]
 
@@ -113,9 +118,14 @@ def test_layouts_read_with_the_memo_equal_fresh_reads(
         "toolConfig": {"tools": tools},
         "messages": copy.deepcopy(start),
     }
+    heads = BoundaryMemo()
+    policy = CachePolicy()
     for change in changes:
         request = apply(request, change)
-        assert Layout.of(request, memo=memo) == Layout.of(request)
+        layout = Layout.of(request, memo=memo)
+        assert layout == Layout.of(request)
+        for spec in SPECS:  # boundaries ahead of the last message carried over from earlier ones
+            assert heads.boundaries(layout, spec, policy) == boundaries(layout, spec, policy)
 
 
 def test_a_message_broken_in_place_gets_the_callers_own_error(bedrock_emulator: Emulator) -> None:

@@ -1,0 +1,43 @@
+"""The boundaries ahead of a request's last message, carried over from an earlier request.
+
+A chat re-sends its history every turn, so everything ahead of the newest message -- the tool
+schemas, the system blocks, the sampled message ends -- gives the same boundaries as it did last
+turn. They are kept by what fixes them: the model spec and the policy, the number of messages,
+and the last block ahead of the last message (its fingerprint covers every block before it,
+with the message each belongs to). Only the last message is looked at again.
+"""
+
+from __future__ import annotations
+
+from ._layout import Layout
+from ._models import ModelSpec
+from ._planner import Boundary, CachePolicy, Head, boundaries, head_of
+
+_Key = tuple[str, int, int, str]
+
+
+class BoundaryMemo:
+    """Heads of recent requests (:class:`~bedrock_cache._planner.Head`), by what fixes them.
+    Bounded (cleared when full); safe to share between threads (entries never change)."""
+
+    def __init__(self, max_entries: int = 256) -> None:
+        self.max_entries = max_entries
+        self._heads: dict[_Key, tuple[ModelSpec, CachePolicy, Head]] = {}
+
+    def boundaries(self, layout: Layout, spec: ModelSpec, policy: CachePolicy) -> list[Boundary]:
+        """:func:`~bedrock_cache._planner.boundaries` of ``layout``, with its head carried over
+        when an earlier request had the same one."""
+        count = layout.message_count
+        if not count or not spec.supports_caching:
+            return boundaries(layout, spec, policy)
+        ahead = layout.message_starts[count - 1]
+        key = (spec.model_id, count, ahead, layout.blocks[ahead - 1].fingerprint if ahead else "")
+        kept = self._heads.get(key)
+        if kept is not None and kept[0] is spec and kept[1] is policy:
+            head = kept[2]
+        else:
+            head = head_of(layout, spec, policy)
+            if len(self._heads) >= self.max_entries:
+                self._heads = {}
+            self._heads[key] = (spec, policy, head)
+        return boundaries(layout, spec, policy, head=head)
