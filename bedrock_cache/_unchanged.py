@@ -14,8 +14,7 @@ and the layout both keep (the tool schemas, a new message) share one comparison 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -26,14 +25,17 @@ _PROVEN: ContextVar[dict[int, tuple[Any, Any]] | None] = ContextVar(
 )
 
 
-@contextmanager
-def one_request() -> Iterator[None]:
-    """Read one request, unchanged until the block ends, with one comparison per value."""
-    token = _PROVEN.set({})
-    try:
-        yield
-    finally:
-        _PROVEN.reset(token)
+class one_request:  # lower case: used like a function, ``with one_request():``
+    """Read one request, unchanged until the block ends, with one comparison per value. (A
+    class, not a generator-based context manager: it wraps every planned call.)"""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        self._token = _PROVEN.set({})
+
+    def __exit__(self, *_: object) -> None:
+        _PROVEN.reset(self._token)
 
 
 @dataclass(frozen=True)
