@@ -18,6 +18,7 @@ A pure function of (layout, model spec, policy, observations, time), in four ste
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -215,7 +216,7 @@ def _message_boundaries(
     found: list[tuple[Block, Kind]] = []
     if policy.cache_conversation:
         starts, blocks = layout.message_starts, layout.blocks
-        for message in sorted(_sampled_messages(count - 1)):
+        for message in sorted(_sampled_messages(count - 1) | _under_cap(layout, spec)):
             for index in reversed(range(starts[message], starts[message + 1])):
                 if allowed(blocks[index]):  # the last block a checkpoint may follow
                     found.append((blocks[index], "message"))
@@ -241,6 +242,17 @@ def _sampled_messages(count: int) -> set[int]:
     if count:
         chosen.add(0)
     return chosen
+
+
+def _under_cap(layout: Layout, spec: ModelSpec) -> set[int]:
+    """The last message ahead of the last one that ends within the model's cache cap: past the
+    cap nothing new is cached, so the entry there is the one a long chat goes on reading."""
+    cap, starts, blocks = spec.max_cached_tokens, layout.message_starts, layout.blocks
+    if not cap or layout.total_tokens <= cap:
+        return set()
+    ends = [blocks[starts[m + 1] - 1].cumulative for m in range(layout.message_count - 1)]
+    within = bisect_right(ends, cap)
+    return {within - 1} if within else set()
 
 
 def _last_allowed(layout: Layout, span: range, allowed: _Allowed) -> Block | None:

@@ -259,6 +259,23 @@ def test_nova_never_gets_a_tool_checkpoint_and_keeps_the_previous_tail_exactly()
     assert previous_tail in [cp.after for cp in plan.checkpoints]
 
 
+def test_a_nova_chat_past_the_cache_cap_keeps_reading_its_deepest_entry() -> None:
+    """Nova caches nothing past 20,000 tokens: once a chat grows beyond, its last entry under
+    the cap stays the one to read however many turns follow."""
+    traffic = Traffic()
+    turns: list[list[dict[str, Any]]] = [[text(150, "q0")]]
+    deepest = 0
+    for turn in range(1, 60):
+        plan = traffic.send(request(NOVA, 2000, *turns), after=15.0)
+        written = [cp.prefix_tokens for cp in plan.checkpoints if cp.role != "bridge"]
+        if written:
+            deepest = max(deepest, *written)
+        elif turn > 50:  # well past the cap: nothing new to write, the deepest entry is read
+            assert deepest > 19_000
+            assert [cp.prefix_tokens for cp in plan.checkpoints] == [deepest]
+        turns += [[text(250, f"a{turn}")], [text(150, f"q{turn}")]]
+
+
 def test_user_checkpoints_are_kept_and_counted() -> None:
     req = request(SONNET, 9000, [text(3000), text(3000), text(3000)])
     content = req["messages"][0]["content"]
