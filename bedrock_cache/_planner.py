@@ -34,6 +34,10 @@ Role = Literal["tools", "system", "system_head", "document", "shared", "bridge",
 Kind = Literal["tools", "system", "message", "context", "tail"]
 #: Message ends looked at behind the last message; older ones are sampled at doubling distances.
 RECENT_MESSAGES = 8
+#: ...or more, up to this many, until they span twice the model's minimum, on models that match
+#: entries only at a checkpoint's exact position: a conversation of small messages writes only
+#: every ``min_tokens``, and a bridge must find its last entry (lookback finds it elsewhere).
+RECENT_MESSAGES_MAX = 32
 #: Blocks of the last message looked at (shared context before the question).
 LAST_MESSAGE_BLOCKS = 8
 #: Block kinds that make up shared context ahead of a question (tool results do not).
@@ -216,7 +220,7 @@ def _message_boundaries(
     found: list[tuple[Block, Kind]] = []
     if policy.cache_conversation:
         starts, blocks = layout.message_starts, layout.blocks
-        for message in sorted(_sampled_messages(count - 1) | _under_cap(layout, spec)):
+        for message in sorted(_sampled_messages(layout, spec) | _under_cap(layout, spec)):
             for index in reversed(range(starts[message], starts[message + 1])):
                 if allowed(blocks[index]):  # the last block a checkpoint may follow
                     found.append((blocks[index], "message"))
@@ -232,9 +236,19 @@ def _message_boundaries(
     return found
 
 
-def _sampled_messages(count: int) -> set[int]:
-    """The last few message indices before ``count``, then every doubling distance back."""
-    chosen = set(range(max(0, count - RECENT_MESSAGES), count))
+def _sampled_messages(layout: Layout, spec: ModelSpec) -> set[int]:
+    """The last few message indices before the last message, then every doubling distance back."""
+    count = layout.message_count - 1
+    recent = max(0, count - RECENT_MESSAGES)
+    if recent and spec.min_tokens and not spec.lookback_blocks:
+        starts, blocks = layout.message_starts, layout.blocks
+        newest = blocks[starts[count] - 1].cumulative
+        floor = max(0, count - RECENT_MESSAGES_MAX)
+        while (
+            recent > floor and newest - blocks[starts[recent] - 1].cumulative < 2 * spec.min_tokens
+        ):
+            recent -= 1
+    chosen = set(range(recent, count))
     distance = RECENT_MESSAGES * 2
     while distance <= count:
         chosen.add(count - distance)

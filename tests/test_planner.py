@@ -276,6 +276,24 @@ def test_a_nova_chat_past_the_cache_cap_keeps_reading_its_deepest_entry() -> Non
         turns += [[text(250, f"a{turn}")], [text(150, f"q{turn}")]]
 
 
+def test_a_nova_chat_of_small_messages_bridges_to_its_latest_entry() -> None:
+    """Nova finds an entry only at a checkpoint's exact position, and a chat of 60-token
+    messages writes only every 1,000 tokens: each request bridges to the deepest entry written
+    so far, however many messages back it lies, rather than rewriting from an older one."""
+    traffic = Traffic()
+    messages: list[list[dict[str, Any]]] = [[text(60, "m0")]]
+    deepest = 0
+    for step in range(1, 80):
+        plan = traffic.send(request(NOVA, 2000, *messages), after=5.0)
+        bridges = [cp.prefix_tokens for cp in plan.checkpoints if cp.role == "bridge"]
+        if deepest > 2000:
+            assert bridges == [deepest]
+        written = [cp.prefix_tokens for cp in plan.checkpoints if cp.role != "bridge"]
+        deepest = max([deepest, *written])
+        messages += [[text(60, f"a{step}")], [text(60, f"m{step}")]]
+    assert deepest > 8000
+
+
 def test_user_checkpoints_are_kept_and_counted() -> None:
     req = request(SONNET, 9000, [text(3000), text(3000), text(3000)])
     content = req["messages"][0]["content"]
