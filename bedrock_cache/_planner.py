@@ -693,7 +693,7 @@ def recurrences(
         for key in own.group.split():
             known = groups.get(key) or observations.get(key)
             if known is not None:
-                groups[key] = member_recurred(known, now - own.last_seen)
+                groups[key] = member_recurred(known, own.last_seen, now)
     return groups
 
 

@@ -224,6 +224,22 @@ def test_a_prefix_recurring_every_two_minutes_is_written_for_the_hour(
     assert [(cp.role, cp.ttl) for cp in plan.checkpoints][:1] == [("system", hour)]
 
 
+def test_conversations_that_resume_after_minutes_get_their_new_turns_written_for_the_hour(
+    client_sends_ttl: bool,
+) -> None:
+    """Turns ten minutes apart: once a conversation's ends came back after more than five
+    minutes, a new conversation's first turn is written for the hour (its ends still waiting
+    are not counted as ends that never came back)."""
+    traffic = Traffic()
+    turns: list[list[dict[str, Any]]] = [[text(300, "a-q0")]]
+    for turn in range(1, 4):
+        traffic.send(request(SONNET, 3000, *turns), after=600)
+        turns += [[text(300, f"a-a{turn}")], [text(300, f"a-q{turn}")]]
+    plan = traffic.send(request(SONNET, 3000, [text(300, "b-q0")]), after=100)
+    hour = "1h" if client_sends_ttl else "5m"
+    assert ("conversation", hour) in [(cp.role, cp.ttl) for cp in plan.checkpoints]
+
+
 def test_a_new_conversation_on_a_known_prompt_writes_its_first_turn() -> None:
     """The first conversation has not had its next turn yet, so nothing says conversations do
     not continue: the second one's first turn is written too."""
