@@ -3,8 +3,9 @@
 A chat re-sends its history every turn, so everything ahead of the newest message -- the tool
 schemas, the system blocks, the sampled message ends -- gives the same boundaries as it did last
 turn. They are kept by what fixes them: the model spec and the policy, the number of messages,
-and the last block ahead of the last message (its fingerprint covers every block before it,
-with the message each belongs to). Only the last message is looked at again.
+the last block ahead of the last message (its fingerprint covers every block before it, with the
+message each belongs to) and, on a model with a cache cap, whether the request is over it. Only
+the last message is looked at again.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from ._layout import Layout
 from ._models import ModelSpec
 from ._planner import Boundary, CachePolicy, Head, boundaries, head_of
 
-_Key = tuple[str, int, int, str]
+_Key = tuple[str, int, int, str, bool]
 
 
 class BoundaryMemo:
@@ -31,7 +32,9 @@ class BoundaryMemo:
         if not count or not spec.supports_caching:
             return boundaries(layout, spec, policy)
         ahead = layout.message_starts[count - 1]
-        key = (spec.model_id, count, ahead, layout.blocks[ahead - 1].fingerprint if ahead else "")
+        anchor = layout.blocks[ahead - 1].fingerprint if ahead else ""
+        capped = bool(spec.max_cached_tokens) and layout.total_tokens > spec.max_cached_tokens
+        key = (spec.model_id, count, ahead, anchor, capped)
         kept = self._heads.get(key)
         if kept is not None and kept[0] is spec and kept[1] is policy:
             head = kept[2]

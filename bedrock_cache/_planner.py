@@ -18,6 +18,7 @@ A pure function of (layout, model spec, policy, observations, time), in four ste
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -33,6 +34,10 @@ Role = Literal["tools", "system", "system_head", "document", "shared", "bridge",
 Kind = Literal["tools", "system", "message", "context", "tail"]
 #: Message ends looked at behind the last message; older ones are sampled at doubling distances.
 RECENT_MESSAGES = 8
+#: ...or more, up to this many, until they span twice the model's minimum, on models that match
+#: entries only at a checkpoint's exact position: a conversation of small messages writes only
+#: every ``min_tokens``, and a bridge must find its last entry (lookback finds it elsewhere).
+RECENT_MESSAGES_MAX = 32
 #: Blocks of the last message looked at (shared context before the question).
 LAST_MESSAGE_BLOCKS = 8
 #: Block kinds that make up shared context ahead of a question (tool results do not).
@@ -203,7 +208,8 @@ def boundaries(
 def head_of(layout: Layout, spec: ModelSpec, policy: CachePolicy) -> Head:
     """The part of :func:`boundaries` ahead of the last message: the tool schemas, the system
     blocks and the sampled message ends. A function of the blocks ahead of the last message, the
-    number of messages, the spec and the policy."""
+    number of messages, the spec, the policy and whether the request is over the model's cache
+    cap (:func:`_under_cap`)."""
     return _head(layout, spec, policy, _Allowed(layout, spec))
 
 
@@ -218,7 +224,7 @@ def _head(
     if system_end is not None and policy.cache_system:
         first = tools_end + 1 if tools_end is not None else 0
         found += [(layout.blocks[i], "system") for i in range(first, system_end + 1)]
-    found += _message_boundaries(layout, policy, allowed)
+    found += _message_boundaries(layout, spec, policy, allowed)
     root = spec.model_id
     tools = _key(spec, layout.blocks[tools_end].fingerprint) if tools_end is not None else root
     static = _key(spec, layout.blocks[system_end].fingerprint) if system_end is not None else tools
@@ -250,14 +256,14 @@ def _key(spec: ModelSpec, fingerprint: str) -> str:
 
 
 def _message_boundaries(
-    layout: Layout, policy: CachePolicy, allowed: Callable[[Block], bool]
+    layout: Layout, spec: ModelSpec, policy: CachePolicy, allowed: Callable[[Block], bool]
 ) -> list[tuple[Block, Kind]]:
     """The sampled message ends ahead of the last message."""
     count = layout.message_count
     found: list[tuple[Block, Kind]] = []
     if count and policy.cache_conversation:
         starts, blocks = layout.message_starts, layout.blocks
-        for message in sorted(_sampled_messages(count - 1)):
+        for message in sorted(_sampled_messages(layout, spec) | _under_cap(layout, spec)):
             for index in reversed(range(starts[message], starts[message + 1])):
                 if allowed(blocks[index]):  # the last block a checkpoint may follow
                     found.append((blocks[index], "message"))
@@ -284,9 +290,19 @@ def _last_message(
     return found
 
 
-def _sampled_messages(count: int) -> set[int]:
-    """The last few message indices before ``count``, then every doubling distance back."""
-    chosen = set(range(max(0, count - RECENT_MESSAGES), count))
+def _sampled_messages(layout: Layout, spec: ModelSpec) -> set[int]:
+    """The last few message indices before the last message, then every doubling distance back."""
+    count = layout.message_count - 1
+    recent = max(0, count - RECENT_MESSAGES)
+    if recent and spec.min_tokens and not spec.lookback_blocks:
+        starts, blocks = layout.message_starts, layout.blocks
+        newest = blocks[starts[count] - 1].cumulative
+        floor = max(0, count - RECENT_MESSAGES_MAX)
+        while (
+            recent > floor and newest - blocks[starts[recent] - 1].cumulative < 2 * spec.min_tokens
+        ):
+            recent -= 1
+    chosen = set(range(recent, count))
     distance = RECENT_MESSAGES * 2
     while distance <= count:
         chosen.add(count - distance)
@@ -294,6 +310,17 @@ def _sampled_messages(count: int) -> set[int]:
     if count:
         chosen.add(0)
     return chosen
+
+
+def _under_cap(layout: Layout, spec: ModelSpec) -> set[int]:
+    """The last message ahead of the last one that ends within the model's cache cap: past the
+    cap nothing new is cached, so the entry there is the one a long chat goes on reading."""
+    cap, starts, blocks = spec.max_cached_tokens, layout.message_starts, layout.blocks
+    if not cap or layout.total_tokens <= cap:
+        return set()
+    ends = [blocks[starts[m + 1] - 1].cumulative for m in range(layout.message_count - 1)]
+    within = bisect_right(ends, cap)
+    return {within - 1} if within else set()
 
 
 def _last_allowed(layout: Layout, span: range, allowed: Callable[[Block], bool]) -> Block | None:
@@ -724,7 +751,7 @@ def recurrences(
         for key in own.group.split():
             known = groups.get(key) or observations.get(key)
             if known is not None:
-                groups[key] = member_recurred(known, now - own.last_seen)
+                groups[key] = member_recurred(known, own.last_seen, now)
     return groups
 
 

@@ -18,7 +18,7 @@ import os
 import queue
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -28,7 +28,6 @@ from ._store import InProcessStore, Observation, ReuseStore
 
 logger = logging.getLogger("bedrock_cache")
 
-_FIELDS = frozenset(f.name for f in fields(Observation))
 #: Keys outlive the longest TTL twice: a prefix that recurs within the hour is still known then.
 DEFAULT_EXPIRE_SECONDS = int(2 * max(TTL_SECONDS.values()))
 _URL_SCHEMES = ("redis", "rediss", "unix", "valkey", "valkeys")
@@ -245,7 +244,7 @@ def _decode(value: bytes | str | None) -> Observation | None:
         return None
     try:
         data = json.loads(value)
-        return Observation(**{name: data[name] for name in data if name in _FIELDS})
+        return Observation.from_json(data) if isinstance(data, dict) else None
     except (ValueError, TypeError):
         return None
 

@@ -45,6 +45,18 @@ class Observation:
     """Keys of the groups this prefix belongs to (its kind under its parent), space-separated."""
     first_seen: float | None = None
     """Clock time of the first sighting (``None`` in records written before it was kept)."""
+    waiting: tuple[float, ...] = ()
+    """For a group: first sightings of its newest members not seen again yet (at most
+    :data:`MAX_WAITING`): one an hour old has not come back within the hour, one ten minutes old
+    may still."""
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Observation:
+        """From the dict of its JSON (``dataclasses.asdict``); unknown keys are ignored."""
+        known = {name: value for name, value in data.items() if name in _FIELDS}
+        if "waiting" in known:  # JSON has lists, not tuples
+            known["waiting"] = tuple(known["waiting"])
+        return cls(**known)
 
     @classmethod
     def first(cls, now: float, group: str = "") -> Observation:
@@ -74,6 +86,9 @@ class Observation:
         return entry_alive(self.entry_at, ttl, now)
 
 
+#: Members a group remembers as waiting for their second sighting; older ones count as failed.
+MAX_WAITING = 16
+
 _new = object.__new__
 _set = object.__setattr__
 
@@ -87,6 +102,7 @@ def evolved(observation: Observation, **changes: Any) -> Observation:
 
 
 _FIRST = Observation(seen=1, last_seen=0.0)
+_FIELDS = frozenset(Observation.__dataclass_fields__)
 
 
 @runtime_checkable

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from ._models import TTL, TTL_SECONDS, ModelSpec
-from ._store import Observation, evolved
+from ._store import MAX_WAITING, Observation, evolved
 
 #: A prefix's own recurrence rate within a TTL blends its gaps with a steady-traffic estimate:
 #: arrivals at the prefix's mean gap recur within ``t`` with probability ``1 - exp(-t / mean)``,
@@ -98,10 +98,23 @@ def recurrence(
         return 0.0
     if group is None or group.seen == 0:
         return SHARED_PRIOR if (shared or newest_open) and ttl == "5m" else 0.0
-    within = _within(group.recurred_5m, group.recurred_1h, ttl)
-    if newest_open and ttl == "5m" and now - group.last_seen <= TTL_SECONDS["5m"]:
-        return (within + SHARED_PRIOR) / group.seen
-    return within / (group.seen + 1)
+    quick = group.recurred_5m / (group.seen + 1)
+    if ttl == "1h":
+        return quick + (1.0 - quick) * _later(group, now)
+    if newest_open and now - group.last_seen <= TTL_SECONDS["5m"]:
+        return (group.recurred_5m + SHARED_PRIOR) / group.seen
+    return quick
+
+
+def _later(group: Observation, now: float) -> float:
+    """Chance a member not back within five minutes comes back within the hour: of those past
+    five minutes, the ones that came back, against the others weighted by how much of the hour
+    they have had (a member ten minutes old has had a tenth of it)."""
+    five, hour = TTL_SECONDS["5m"], TTL_SECONDS["1h"]
+    waiting = [now - first for first in group.waiting]
+    gone = group.seen - group.recurred_5m - group.recurred_1h - len(waiting)
+    exposure = gone + sum(min(1.0, (age - five) / (hour - five)) for age in waiting if age > five)
+    return group.recurred_1h / (group.recurred_1h + exposure + 1)
 
 
 def _steady(ttl_seconds: float, mean_gap: float) -> float:
@@ -123,12 +136,18 @@ def expected_reads(probability: float) -> float:
 def member_added(group: Observation | None, now: float) -> Observation:
     """A group that got one more member (a prefix of its kind seen for the first time)."""
     if group is None:
-        return Observation(seen=1, last_seen=now)
-    return evolved(group, seen=group.seen + 1, last_seen=now)
+        return Observation(seen=1, last_seen=now, waiting=(now,))
+    waiting = (*group.waiting[1 - MAX_WAITING :], now)
+    return evolved(group, seen=group.seen + 1, last_seen=now, waiting=waiting)
 
 
-def member_recurred(group: Observation, gap: float) -> Observation:
-    """A group one of whose members was seen again ``gap`` seconds after its first sighting."""
+def member_recurred(group: Observation, first: float, now: float) -> Observation:
+    """A group one of whose members, first seen at ``first``, was seen again at ``now``."""
+    gap = now - first
     quick = group.recurred_5m + (gap <= TTL_SECONDS["5m"])
     slow = group.recurred_1h + (TTL_SECONDS["5m"] < gap <= TTL_SECONDS["1h"])
-    return evolved(group, recurred_5m=quick, recurred_1h=slow)
+    waiting = group.waiting
+    if first in waiting:
+        at = waiting.index(first)
+        waiting = (*waiting[:at], *waiting[at + 1 :])
+    return evolved(group, recurred_5m=quick, recurred_1h=slow, waiting=waiting)

@@ -11,6 +11,7 @@ a long conversation's misses are still explained where they start.
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -25,8 +26,10 @@ from bedrock_cache._planner import boundaries
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
 
 SONNET = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
-#: Models with and without checkpoint positions ruled out by the blocks around them.
+#: Models with and without checkpoint positions ruled out by the blocks around them, and one
+#: whose cache cap (in tokens) these short conversations pass.
 SPECS = [resolve_model(m).spec for m in (SONNET, "us.amazon.nova-pro-v1:0")]
+SPECS.append(replace(SPECS[1], max_cached_tokens=40))
 SYSTEM = "You are a support assistant. " + "Policy: be helpful and exact. " * 550
 Emulator = BedrockEmulator[ManualClock]
 

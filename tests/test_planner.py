@@ -224,6 +224,22 @@ def test_a_prefix_recurring_every_two_minutes_is_written_for_the_hour(
     assert [(cp.role, cp.ttl) for cp in plan.checkpoints][:1] == [("system", hour)]
 
 
+def test_conversations_that_resume_after_minutes_get_their_new_turns_written_for_the_hour(
+    client_sends_ttl: bool,
+) -> None:
+    """Turns ten minutes apart: once a conversation's ends came back after more than five
+    minutes, a new conversation's first turn is written for the hour (its ends still waiting
+    are not counted as ends that never came back)."""
+    traffic = Traffic()
+    turns: list[list[dict[str, Any]]] = [[text(300, "a-q0")]]
+    for turn in range(1, 4):
+        traffic.send(request(SONNET, 3000, *turns), after=600)
+        turns += [[text(300, f"a-a{turn}")], [text(300, f"a-q{turn}")]]
+    plan = traffic.send(request(SONNET, 3000, [text(300, "b-q0")]), after=100)
+    hour = "1h" if client_sends_ttl else "5m"
+    assert ("conversation", hour) in [(cp.role, cp.ttl) for cp in plan.checkpoints]
+
+
 def test_a_new_conversation_on_a_known_prompt_writes_its_first_turn() -> None:
     """The first conversation has not had its next turn yet, so nothing says conversations do
     not continue: the second one's first turn is written too."""
@@ -257,6 +273,41 @@ def test_nova_never_gets_a_tool_checkpoint_and_keeps_the_previous_tail_exactly()
     plan = traffic.send(request(NOVA, 2000, *turns, tools=5000))
     previous_tail = Layout.of(request(NOVA, 2000, *turns[:-2], tools=5000)).blocks[-1].index
     assert previous_tail in [cp.after for cp in plan.checkpoints]
+
+
+def test_a_nova_chat_past_the_cache_cap_keeps_reading_its_deepest_entry() -> None:
+    """Nova caches nothing past 20,000 tokens: once a chat grows beyond, its last entry under
+    the cap stays the one to read however many turns follow."""
+    traffic = Traffic()
+    turns: list[list[dict[str, Any]]] = [[text(150, "q0")]]
+    deepest = 0
+    for turn in range(1, 60):
+        plan = traffic.send(request(NOVA, 2000, *turns), after=15.0)
+        written = [cp.prefix_tokens for cp in plan.checkpoints if cp.role != "bridge"]
+        if written:
+            deepest = max(deepest, *written)
+        elif turn > 50:  # well past the cap: nothing new to write, the deepest entry is read
+            assert deepest > 19_000
+            assert [cp.prefix_tokens for cp in plan.checkpoints] == [deepest]
+        turns += [[text(250, f"a{turn}")], [text(150, f"q{turn}")]]
+
+
+def test_a_nova_chat_of_small_messages_bridges_to_its_latest_entry() -> None:
+    """Nova finds an entry only at a checkpoint's exact position, and a chat of 60-token
+    messages writes only every 1,000 tokens: each request bridges to the deepest entry written
+    so far, however many messages back it lies, rather than rewriting from an older one."""
+    traffic = Traffic()
+    messages: list[list[dict[str, Any]]] = [[text(60, "m0")]]
+    deepest = 0
+    for step in range(1, 80):
+        plan = traffic.send(request(NOVA, 2000, *messages), after=5.0)
+        bridges = [cp.prefix_tokens for cp in plan.checkpoints if cp.role == "bridge"]
+        if deepest > 2000:
+            assert bridges == [deepest]
+        written = [cp.prefix_tokens for cp in plan.checkpoints if cp.role != "bridge"]
+        deepest = max([deepest, *written])
+        messages += [[text(60, f"a{step}")], [text(60, f"m{step}")]]
+    assert deepest > 8000
 
 
 def test_user_checkpoints_are_kept_and_counted() -> None:

@@ -19,7 +19,9 @@ def test_observations_round_trip_as_plain_json() -> None:
     seen = Observation.first(100.0, group="g").seen_again(160.0).seen_again(2000.0)
     seen = seen.with_entry(2000.0, "1h")
     data = json.loads(json.dumps(dataclasses.asdict(seen)))
-    assert Observation(**data) == seen
+    assert Observation.from_json(data) == seen
+    group = dataclasses.replace(seen, waiting=(100.0, 160.5))
+    assert Observation.from_json(json.loads(json.dumps(dataclasses.asdict(group)))) == group
     assert (seen.seen, seen.recurred_5m, seen.recurred_1h) == (3, 1, 1)
 
 
