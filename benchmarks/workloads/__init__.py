@@ -5,12 +5,17 @@ from __future__ import annotations
 from ..calls import Workload
 from . import (
     agent_tools,
+    bursty_batch,
+    doc_corpus,
     doc_qa,
     few_shot,
+    haiku_chat,
     multi_tenant,
+    nova_agent,
     nova_long_chat,
     one_off,
     rag_chat,
+    resumed_chats,
     sparse,
     support_chat,
     timestamp,
@@ -31,6 +36,11 @@ WORKLOADS: tuple[Workload, ...] = (
     nova_long_chat.WORKLOAD,
     timestamp.WORKLOAD,
     tool_choice.WORKLOAD,
+    resumed_chats.WORKLOAD,
+    bursty_batch.WORKLOAD,
+    doc_corpus.WORKLOAD,
+    nova_agent.WORKLOAD,
+    haiku_chat.WORKLOAD,
 )
 
 
