@@ -24,12 +24,13 @@ STEADY_WEIGHT = 1.0
 #: Records written before first sightings were kept: (gaps within the TTL + 0.25) / (gaps + 0.75).
 OWN_PRIOR_WITHIN = 0.25
 OWN_PRIOR_GAPS = 0.75
-#: A new prefix's rate is its group's: members that recurred / (members + 1). Before the group
-#: has any member, tool schemas, system prompts, history ahead of the last message and context
-#: ahead of a question -- content written to be re-sent -- risk one 5m write: 0.4 gives 0.67
-#: expected reads, which pays the premium. A conversation's own end risks it only on a static
-#: prefix seen before (a new conversation on a shared prompt), so traffic that never repeats
-#: costs at most one premium more than without caching.
+#: A new prefix's rate is its group's: members that recurred within five minutes / (members + 1),
+#: and within the hour that plus the share of the rest that came back later (see ``_later``).
+#: Before the group has any member, tool schemas, system prompts, history ahead of the last
+#: message and context ahead of a question -- content written to be re-sent -- risk one 5m write:
+#: 0.4 gives 0.67 expected reads, which pays the premium. A conversation's own end risks it only
+#: on a static prefix seen before (a new conversation on a shared prompt), so traffic that never
+#: repeats costs at most one premium more than without caching.
 SHARED_PRIOR = 0.4
 
 #: Expected reads are capped (a prefix's future is finite), high enough that a prefix which
@@ -112,7 +113,7 @@ def _later(group: Observation, now: float) -> float:
     they have had (a member ten minutes old has had a tenth of it)."""
     five, hour = TTL_SECONDS["5m"], TTL_SECONDS["1h"]
     waiting = [now - first for first in group.waiting]
-    gone = group.seen - group.recurred_5m - group.recurred_1h - len(waiting)
+    gone = max(0, group.seen - group.recurred_5m - group.recurred_1h - len(waiting))
     exposure = gone + sum(min(1.0, (age - five) / (hour - five)) for age in waiting if age > five)
     return group.recurred_1h / (group.recurred_1h + exposure + 1)
 
