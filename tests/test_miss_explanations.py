@@ -115,6 +115,37 @@ def test_an_entry_that_expired_while_idle(bedrock_emulator: Emulator) -> None:
     assert miss.idle_seconds == 400 and "6m40s idle" in miss.message
 
 
+def test_an_entry_read_by_lookback_lives_on_from_that_read(bedrock_emulator: Emulator) -> None:
+    """The user's own checkpoints, and no planning: the second call reaches the system prompt's
+    entry by lookback from its question (and writes its own); the third, eight minutes after
+    the first but four after the second, reads that entry again: no miss to report."""
+    off = CachePolicy(
+        cache_tools=False, cache_system=False, cache_documents=False, cache_conversation=False
+    )
+    cache = BedrockCache(off, clock=bedrock_emulator.clock.now)
+    point = {"cachePoint": {"type": "default"}}
+    system = [{"text": POLICIES}]
+    request = {"modelId": DEFAULT_MODEL, "system": system}
+
+    def asked(question: str) -> list[dict[str, Any]]:
+        return [{"role": "user", "content": [{"text": question * 300}, point]}]
+
+    converse(
+        bedrock_emulator,
+        cache,
+        modelId=DEFAULT_MODEL,
+        system=[*system, point],
+        messages=[ask("Hi")],
+    )
+    bedrock_emulator.clock.advance(240)
+    second = converse(bedrock_emulator, cache, **request, messages=asked("Where is my order? "))
+    assert second.usage.cache_read > 0 and second.miss is None
+    bedrock_emulator.clock.advance(240)
+    third = converse(bedrock_emulator, cache, **request, messages=asked("Can I get a refund? "))
+    assert third.usage.cache_read > 0
+    assert third.miss is None
+
+
 def test_a_prefix_below_the_model_minimum() -> None:
     with BedrockEmulator(clock=ManualClock()) as emu:
         cache = BedrockCache()

@@ -208,8 +208,9 @@ class MissExplainer:
         entries = entry_checkpoints(layout, spec, places)
         active = [e for e in entries if e.ignored is None]
         with self._lock:
-            expectation = self._judge(request, layout, spec, entries, active, now)
-            self._remember(request, layout, spec, active, now)
+            read = self._reachable(layout, spec, active, now)
+            expectation = self._judge(request, layout, spec, entries, active, read, now)
+            self._remember(request, layout, spec, active, read, now)
         return expectation
 
     def _judge(
@@ -219,11 +220,11 @@ class MissExplainer:
         spec: ModelSpec,
         entries: list[EntryCheckpoint],
         active: list[EntryCheckpoint],
+        reachable: int | None,
         now: float,
     ) -> Expectation:
         model = spec.model_id
         below = _below_minimum(layout, spec, entries)
-        reachable = self._reachable(layout, spec, active, now)
         deepest_known, other_model = self._deepest_entries(layout, model)
         stale = reach = None
         if deepest_known is not None and (reachable is None or deepest_known > reachable):
@@ -339,8 +340,11 @@ class MissExplainer:
         layout: Layout,
         spec: ModelSpec,
         active: list[EntryCheckpoint],
+        read: int | None,
         now: float,
     ) -> None:
+        """Remember ``layout``'s links and entries; ``read``: the position of the entry it
+        reads (at a checkpoint, or by lookback from one), whose TTL the read resets."""
         model = spec.model_id
         deepest = max((e.after for e in active), default=-1)
         start, flagged = self._walked(layout, model, deepest)
@@ -373,6 +377,10 @@ class MissExplainer:
             models = self._entries.pop(fingerprint, {})
             models[model] = _Entry(TTL_SECONDS[cp.ttl], now)
             self._entries[fingerprint] = models
+        if read is not None:
+            entry = self._entry(layout, read, model)
+            if entry is not None:
+                entry.last_used = now
         for store in (self._next, self._entries):
             while len(store) > self.max_prefixes:
                 store.popitem(last=False)
