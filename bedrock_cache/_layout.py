@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from ._models import TTL
 from ._tokens import DefaultEstimator, TokenEstimator, canonical_json
-from ._unchanged import Seen, plain_copy, remember, same, shared_count
+from ._unchanged import Seen, most_shared, plain_copy, remember, same
 
 Section = Literal["tools", "system", "messages"]
 
@@ -166,14 +166,9 @@ class LayoutMemo:
 
     def closest(self, prefix: str, messages: Sequence[Any]) -> tuple[_Recent | None, int]:
         """The recent request after ``prefix`` sharing the most leading messages, and how many."""
-        best: tuple[_Recent | None, int] = (None, 0)
-        for recent in self.recent.get(prefix, ()):
-            shared = shared_count(messages, recent.seen)
-            if shared > best[1]:
-                best = (recent, shared)
-            if shared >= len(recent.seen.messages) - 1:
-                break
-        return best
+        recents = self.recent.get(prefix, ())
+        at, shared = most_shared(messages, [recent.seen for recent in recents])
+        return (recents[at] if at is not None else None), shared
 
     def keep(self, prefix: str, recent: _Recent, replaces: _Recent | None) -> None:
         if prefix not in self.recent and len(self.recent) >= self.max_prefixes:

@@ -79,6 +79,20 @@ def shared_count(messages: Sequence[Any], seen: Seen) -> int:
     return count
 
 
+def most_shared(messages: Sequence[Any], candidates: Sequence[Seen]) -> tuple[int | None, int]:
+    """Which of ``candidates`` shares the most leading messages with ``messages`` (its index,
+    ``None`` if none shares any), and how many; the first that shares all but at most its last
+    kept message is taken without looking further."""
+    best: tuple[int | None, int] = (None, 0)
+    for index, seen in enumerate(candidates):
+        shared = shared_count(messages, seen)
+        if shared > best[1]:
+            best = (index, shared)
+        if shared and shared >= len(seen.messages) - 1:
+            break
+    return best
+
+
 def plain_copy(value: Any) -> Any | None:
     """A private copy of ``value`` that ``==`` compares exactly, or ``None`` if it holds
     anything but dicts, lists, strings, bytes and ``None``."""

@@ -21,7 +21,7 @@ from typing import Any
 from botocore.validate import ParamValidator
 
 from ._quick_validation import TextOnly
-from ._unchanged import Seen, plain_copy, remember, same, shared_count
+from ._unchanged import Seen, most_shared, plain_copy, remember, same
 
 #: Top-level parameters validated every time: the (required) model id, and the messages,
 #: which are remembered one by one.
@@ -82,14 +82,9 @@ class ValidParts:
 
     def _closest(self, tag: str, messages: Any) -> tuple[Seen | None, int]:
         """The valid history ``messages`` share most leading messages with, and how many."""
-        best: tuple[Seen | None, int] = (None, 0)
-        for operation, seen in self._histories:
-            shared = shared_count(messages, seen) if operation == tag else 0
-            if shared > best[1]:
-                best = (seen, shared)
-            if shared and shared >= len(seen.messages) - 1:
-                break
-        return best
+        mine = [seen for operation, seen in self._histories if operation == tag]
+        at, shared = most_shared(messages, mine)
+        return (mine[at] if at is not None else None), shared
 
     def _keep(self, fresh: list[bytes]) -> None:
         size = sum(map(len, fresh))
