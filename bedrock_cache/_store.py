@@ -65,13 +65,13 @@ class Observation:
 
     def seen_again(self, now: float) -> Observation:
         """This prefix (or a new member of this group) seen once more at ``now``."""
-        gap = now - self.last_seen
+        quick, slow = gap_counts(now - self.last_seen)
         return evolved(
             self,
             seen=self.seen + 1,
             last_seen=max(now, self.last_seen),
-            recurred_5m=self.recurred_5m + (gap <= TTL_SECONDS["5m"]),
-            recurred_1h=self.recurred_1h + (TTL_SECONDS["5m"] < gap <= TTL_SECONDS["1h"]),
+            recurred_5m=self.recurred_5m + quick,
+            recurred_1h=self.recurred_1h + slow,
         )
 
     def with_entry(self, now: float, ttl: TTL) -> Observation:
@@ -84,6 +84,14 @@ class Observation:
             return False
         ttl: TTL = "1h" if self.entry_ttl == "1h" else "5m"
         return entry_alive(self.entry_at, ttl, now)
+
+
+def gap_counts(gap: float) -> tuple[int, int]:
+    """What a gap adds to ``recurred_5m`` and ``recurred_1h``: (1, 0) within five minutes, (0, 1)
+    past them but within the hour, (0, 0) past the hour."""
+    if gap <= TTL_SECONDS["5m"]:
+        return 1, 0
+    return 0, int(gap <= TTL_SECONDS["1h"])
 
 
 #: Members a group remembers as waiting for their second sighting; older ones count as failed.

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from ._models import TTL, TTL_SECONDS, ModelSpec
-from ._store import MAX_WAITING, Observation, evolved
+from ._store import MAX_WAITING, Observation, evolved, gap_counts
 
 #: A prefix's own recurrence rate within a TTL blends its gaps with a steady-traffic estimate:
 #: arrivals at the prefix's mean gap recur within ``t`` with probability ``1 - exp(-t / mean)``,
@@ -144,11 +144,14 @@ def member_added(group: Observation | None, now: float) -> Observation:
 
 def member_recurred(group: Observation, first: float, now: float) -> Observation:
     """A group one of whose members, first seen at ``first``, was seen again at ``now``."""
-    gap = now - first
-    quick = group.recurred_5m + (gap <= TTL_SECONDS["5m"])
-    slow = group.recurred_1h + (TTL_SECONDS["5m"] < gap <= TTL_SECONDS["1h"])
+    quick, slow = gap_counts(now - first)
     waiting = group.waiting
     if first in waiting:
         at = waiting.index(first)
         waiting = (*waiting[:at], *waiting[at + 1 :])
-    return evolved(group, recurred_5m=quick, recurred_1h=slow, waiting=waiting)
+    return evolved(
+        group,
+        recurred_5m=group.recurred_5m + quick,
+        recurred_1h=group.recurred_1h + slow,
+        waiting=waiting,
+    )
