@@ -303,7 +303,7 @@ class MissExplainer:
                 return None
         if index >= len(layout.blocks):
             return None
-        previous = layout.blocks[index - 1].fingerprint if index else ""
+        previous = _before(layout.blocks, index)
         block = layout.blocks[index]
         known = self._next.get((model, previous), [])
         candidates = [n.signature for n in known if n.cached_beyond and n.signature]
@@ -350,7 +350,7 @@ class MissExplainer:
         start, flagged = self._walked(layout, model, deepest)
         self._last_walk[model] = (layout.blocks, flagged)
         successors = self._next
-        previous = layout.blocks[start - 1].fingerprint if start else ""
+        previous = _before(layout.blocks, start)
         for block in layout.blocks[start:]:
             key = (model, previous)
             fingerprint = block.fingerprint
