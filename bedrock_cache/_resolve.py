@@ -109,8 +109,11 @@ class ModelResolver:
         hides its model (ignored for every other id)."""
         recent = self._recent.get(model_id)
         generation = self._generation
-        fresh = recent is not None and recent[3] == generation
-        if fresh and recent is not None and self.table.specs.get(recent[1]) is recent[2]:
+        if (
+            recent is not None
+            and recent[3] == generation
+            and self.table.specs.get(recent[1]) is recent[2]
+        ):
             return recent[0]
         source: tuple[str, ModelSpec | None] | None = None
         if hides_model(model_id):
