@@ -95,6 +95,10 @@ class Layout:
         stop = starts[message + 1] if message + 1 < len(starts) else len(self.blocks)
         return range(starts[message], stop)
 
+    def tokens_through(self, message: int) -> int:
+        """Tokens of the prefix through the end of message ``message``."""
+        return self.prefix_tokens(self.message_range(message).stop - 1)
+
     def message_blocks(self, message: int) -> list[Block]:
         return [self.blocks[i] for i in self.message_range(message)]
 

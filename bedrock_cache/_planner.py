@@ -295,12 +295,9 @@ def _sampled_messages(layout: Layout, spec: ModelSpec) -> set[int]:
     count = layout.message_count - 1
     recent = max(0, count - RECENT_MESSAGES)
     if recent and spec.min_tokens and not spec.lookback_blocks:
-        starts, blocks = layout.message_starts, layout.blocks
-        newest = blocks[starts[count] - 1].cumulative
+        newest = layout.tokens_through(count - 1)
         floor = max(0, count - RECENT_MESSAGES_MAX)
-        while (
-            recent > floor and newest - blocks[starts[recent] - 1].cumulative < 2 * spec.min_tokens
-        ):
+        while recent > floor and newest - layout.tokens_through(recent - 1) < 2 * spec.min_tokens:
             recent -= 1
     chosen = set(range(recent, count))
     distance = RECENT_MESSAGES * 2
@@ -315,10 +312,10 @@ def _sampled_messages(layout: Layout, spec: ModelSpec) -> set[int]:
 def _under_cap(layout: Layout, spec: ModelSpec) -> set[int]:
     """The last message ahead of the last one that ends within the model's cache cap: past the
     cap nothing new is cached, so the entry there is the one a long chat goes on reading."""
-    cap, starts, blocks = spec.max_cached_tokens, layout.message_starts, layout.blocks
+    cap = spec.max_cached_tokens
     if not cap or layout.total_tokens <= cap:
         return set()
-    ends = [blocks[starts[m + 1] - 1].cumulative for m in range(layout.message_count - 1)]
+    ends = [layout.tokens_through(m) for m in range(layout.message_count - 1)]
     within = bisect_right(ends, cap)
     return {within - 1} if within else set()
 
