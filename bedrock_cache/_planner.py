@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ._by_identity import ByIdentity
 from ._layout import Block, Layout, Section
 from ._models import TTL, ModelSpec
 from ._rules import Placement, entry_checkpoints, existing_placements, problem_after_block, reaches
@@ -405,16 +406,7 @@ def plan_checkpoints(
 
 
 #: Token prices by model spec (a spec is immutable; kept while it is the one in use).
-_PRICES: dict[int, tuple[ModelSpec, TokenPrices]] = {}
-
-
-def _prices(spec: ModelSpec) -> TokenPrices:
-    known = _PRICES.get(id(spec))
-    if known is None or known[0] is not spec:
-        if len(_PRICES) > 256:
-            _PRICES.clear()
-        known = _PRICES[id(spec)] = (spec, TokenPrices.of(spec))
-    return known[1]
+_prices = ByIdentity(TokenPrices.of, limit=256)
 
 
 def _read_point(context: PlanContext, found: Sequence[Boundary]) -> Block | None:

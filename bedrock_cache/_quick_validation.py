@@ -16,8 +16,7 @@ from typing import Any
 
 from botocore.utils import is_json_value_header
 
-#: Operation models whose messages shapes were read (kept while the model is the one in use).
-_KNOWN: dict[int, tuple[Any, TextOnly | None]] = {}
+from ._by_identity import ByIdentity
 
 
 @dataclass(frozen=True)
@@ -37,12 +36,7 @@ class TextOnly:
     def of(cls, operation: Any) -> TextOnly | None:
         """For ``operation`` (a botocore operation model); ``None`` if its shapes differ from
         the Converse form these checks mirror (then botocore validates every message)."""
-        known = _KNOWN.get(id(operation))
-        if known is None or known[0] is not operation:
-            if len(_KNOWN) > 64:
-                _KNOWN.clear()
-            known = _KNOWN[id(operation)] = (operation, _read(operation))
-        return known[1]
+        return _read_once(operation)
 
     def valid_model_id(self, rest: Mapping[str, Any]) -> bool:
         """``rest``, what is left of a request once its parameters known valid are taken out,
@@ -107,6 +101,10 @@ def _read(operation: Any) -> TextOnly | None:
         return None
     lengths = (_min(messages), _min(role), _min(content), _min(text))
     return TextOnly(_min(model_id), keys, *lengths)
+
+
+#: Operation models whose messages shapes were read (kept while the model is the one in use).
+_read_once: ByIdentity[Any, TextOnly | None] = ByIdentity(_read, limit=64)
 
 
 def _structure(shape: Any) -> bool:
