@@ -20,18 +20,21 @@ What a real placement must satisfy and the bound keeps (so it is tight where it 
 - reading an edge needs an entry written earlier, whose last write or hit is less than its TTL
   ago (the emulator's ``expires_at <= now`` rule); a write pays the premium of its TTL, and 1h only
   where the model offers it;
-- an entry ending at the edge lives on from read to read only while each gap stays under the TTL
-  it was written with (a hit keeps an entry's own TTL). Past that, a request still reads the edge
-  only through an entry ending deeper on its own path, which some earlier request through the
-  next block of that path must have written or read less than the longest TTL before.
+- an entry ends at the edge only if some request could create one there (a valid position at or
+  past the minimum); otherwise only entries ending deeper serve it. An entry ending at the edge
+  lives on from read to read only while each gap stays under the TTL it was written with (a hit
+  keeps an entry's own TTL). Past that, a request still reads the edge only through an entry
+  ending deeper on its own path: at a prefix of that path where an earlier request could create
+  an entry, and which an earlier request that could cache it passed through less than the longest
+  TTL before.
 
 Relaxations (each only lets the bound be lower than any real schedule, so it stays a bound):
 
 - edges are optimised independently: a real request reads one prefix and writes segments that
   end at its checkpoints, which couples edges; dropping the coupling can only lower the minimum;
 - a read keeps the edge readable as if it had hit the entry ending at the edge, whichever entry
-  it hit; and an entry ending deeper counts when any earlier request through the reader's next
-  block came less than the longest TTL before (that entry may have expired or lie elsewhere);
+  it hit; and an entry ending deeper counts when such a prefix was passed through less than the
+  longest TTL before (that entry may have expired, or never been written);
 - the 4-checkpoint cap, the 20-block lookback (or Nova's exact position), the per-segment minimum
   and the TTL-order rule are dropped: each only forbids placements, never makes one cheaper.
 """
@@ -42,9 +45,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bedrock_cache import CacheUsage, Layout, ResolvedModel, cost_of
+from bedrock_cache._models import TTL_SECONDS
 from bedrock_cache._rules import Placement, position_problem
-
-TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
 
 
 @dataclass(frozen=True)
@@ -96,48 +98,69 @@ def lower_bound(requests: Sequence[Request]) -> float:
     tokens: dict[tuple[str, str], int] = {}
     users: dict[tuple[str, str], list[int]] = {}
     deep: dict[tuple[str, str], list[bool]] = {}
+    # prefixes where some request could create an entry (a valid checkpoint position), and when
+    # a request that could cache through them last came
+    endable: set[tuple[str, str]] = set()
     last_cached: dict[tuple[str, str], float] = {}
     for number, request in enumerate(requests):
-        cacheable = _cacheable_from(request)
+        valid = _entry_positions(request)
+        cacheable = _any_at_or_after(valid)
         model = request.model.spec.model_id
-        longest = max((TTL_SECONDS[t] for t in request.model.spec.ttls), default=300.0)
+        longest = max((TTL_SECONDS[t] for t in request.model.spec.ttls), default=TTL_SECONDS["5m"])
         keys = [(model, block.fingerprint) for block in request.layout.blocks]
+        # for each block: may an entry ending deeper on this path still be live?
+        deeper_live = _any_after(
+            [
+                key in endable and key in last_cached and request.at - last_cached[key] < longest
+                for key in keys
+            ]
+        )
         for index, (block, key) in enumerate(zip(request.layout.blocks, keys, strict=True)):
             tokens[key] = block.tokens
-            if cacheable[block.index]:
+            if cacheable[index]:
                 users.setdefault(key, []).append(number)
-                child = keys[index + 1] if index + 1 < len(keys) else None
-                since = last_cached.get(child) if child is not None else None
-                deep.setdefault(key, []).append(since is not None and request.at - since < longest)
-        for key, may in zip(keys, cacheable, strict=True):
+                deep.setdefault(key, []).append(deeper_live[index])
+        for key, may, ends in zip(keys, cacheable, valid, strict=True):
             if may:
                 last_cached[key] = request.at
-    memo: dict[tuple[tuple[int, ...], tuple[bool, ...]], float] = {}
+            if ends:
+                endable.add(key)
+    memo: dict[tuple[tuple[int, ...], tuple[bool, ...], bool], float] = {}
     for key, members in users.items():
-        signature = (tuple(members), tuple(deep[key]))
+        signature = (tuple(members), tuple(deep[key]), key in endable)
         if signature not in memo:
-            memo[signature] = _edge_cost(requests, prices, members, deep[key])
+            memo[signature] = _edge_cost(requests, prices, members, deep[key], key in endable)
         total += tokens[key] * memo[signature]
     return total
 
 
-def _cacheable_from(request: Request) -> list[bool]:
-    """For each block: may this request hold a cache-creating checkpoint at or after it?"""
+def _entry_positions(request: Request) -> list[bool]:
+    """For each block: would a checkpoint right after it create a cache entry in this request
+    (the model caches, the prefix is within its minimum and cap, and Bedrock accepts it there)?"""
     spec = request.model.spec
     layout = request.layout
-    result = [False] * len(layout.blocks)
     if not spec.supports_caching:
-        return result
-    later = False
-    for block in reversed(layout.blocks):
+        return [False] * len(layout.blocks)
+    result = []
+    for block in layout.blocks:
         fits = block.cumulative >= spec.min_tokens and (
             not spec.max_cached_tokens or block.cumulative <= spec.max_cached_tokens
         )
         place = Placement(block.index, block.section, block.message, None)
-        if fits and position_problem(layout, spec, place) is None:
-            later = True
-        result[block.index] = later
+        result.append(fits and position_problem(layout, spec, place) is None)
     return result
+
+
+def _any_at_or_after(flags: list[bool]) -> list[bool]:
+    result, seen = [False] * len(flags), False
+    for index in reversed(range(len(flags))):
+        seen = seen or flags[index]
+        result[index] = seen
+    return result
+
+
+def _any_after(flags: list[bool]) -> list[bool]:
+    return [*_any_at_or_after(flags)[1:], False]
 
 
 #: States of one edge before one of its requests: never written; an entry ending at it is live
@@ -151,6 +174,7 @@ def _edge_cost(
     prices: Sequence[Prices],
     members: list[int],
     deep: list[bool],
+    endable: bool,
 ) -> float:
     """Least extra cost per token of one edge over its requests (negative: a saving).
 
@@ -177,6 +201,9 @@ def _edge_cost(
         onward: dict[tuple[str, bool], float] = {}
         for ttl, seconds in ttls.items():
             live = gap < seconds
+            if not endable:  # no entry ends here: only one ending deeper serves the edge
+                onward[ttl, True] = onward[ttl, False] = shadowed
+                continue
             onward[ttl, True] = after[f"{ttl}+"] if live else shadowed
             onward[ttl, False] = after[ttl] if live else after[_DEAD]
         premium = {ttl: write - price.input for ttl, write in price.write.items()}

@@ -156,12 +156,18 @@ def test_the_bound_is_reached_where_the_optimum_is_plain() -> None:
     1h model: write once at 1h, read after; a prompt seen once: no caching at all; a prompt
     read a minute later and again twenty minutes after that, each time with a new question:
     written for the hour at once (a read keeps a 5m entry's TTL, and no entry ending deeper
-    can serve a question never seen before)."""
+    can serve a question never seen before); a system prompt under the minimum asked with two
+    different questions: nothing, as no entry can end at the prompt itself and the second
+    question's path holds none deeper."""
     dense = [(60.0 * n, converse("A", ["C"], SONNET_45)) for n in range(3)]
     sparse = [(1200.0 * n, converse("A", ["C"], SONNET_45)) for n in range(3)]
     once = [(0.0, converse("A", ["C"], SONNET_45)), (10.0, converse("B", ["E"], SONNET_45))]
     questions = [
         (at, converse("A", [q], SONNET_45)) for at, q in ((0, "C"), (60, "D"), (1260, "E"))
     ]
-    for trace in (dense, sparse, once, questions):
+    under_minimum = [
+        (0.0, converse("B", ["C"], SONNET_45)),
+        (60.0, converse("B", ["E"], SONNET_45)),
+    ]
+    for trace in (dense, sparse, once, questions, under_minimum):
         assert abs(bound_of(trace) - brute_force(trace)) < 1e-12

@@ -22,10 +22,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from bedrock_cache import Layout, with_checkpoints
+from bedrock_cache._models import TTL_SECONDS
 from bedrock_cache._rules import Placement, entry_checkpoints, position_problem, request_problem
 from bedrock_cache.emulator import ManualClock, PromptCache
 
-from ..bound import TTL_SECONDS, Prices, Request, prices_of
+from ..bound import Prices, Request, prices_of
 from ..calls import Call
 from . import Sender, Strategy
 
