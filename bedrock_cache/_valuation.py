@@ -103,7 +103,10 @@ def recurrence(
     if ttl == "1h":
         return quick + (1.0 - quick) * _later(group, now)
     if newest_open and now - group.last_seen <= TTL_SECONDS["5m"]:
-        return (group.recurred_5m + SHARED_PRIOR) / group.seen
+        # the newest member counts as the prior until its window closes, unless it came back
+        # already: then it is among those that did, not counted twice
+        pending = SHARED_PRIOR if group.last_seen in group.waiting else 0.0
+        return min(1.0, (group.recurred_5m + pending) / group.seen)
     return quick
 
 
