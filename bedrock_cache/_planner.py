@@ -429,7 +429,8 @@ def _valued(context: PlanContext, deeper: Sequence[Boundary]) -> list[list[_Opti
         boundary = deeper[i]
         odds = _extension_odds(context, deeper[i - 1], boundary) if i else 1.0
         chances = {
-            ttl: max(below[ttl], odds * _chance(context, boundary, ttl)) for ttl in context.ttls
+            ttl: max(below[ttl], odds * chance)
+            for ttl, chance in _chances(context, boundary).items()
         }
         below = chances
         result.append(_options(context, boundary, chances))
@@ -449,27 +450,26 @@ def _extension_odds(context: PlanContext, parent: Boundary, boundary: Boundary) 
     return (together + 1) / (alone + 2)
 
 
-def _chance(context: PlanContext, boundary: Boundary, ttl: TTL) -> float:
+def _chances(context: PlanContext, boundary: Boundary) -> dict[TTL, float]:
+    """The boundary's chance of recurring within each TTL the planner may choose."""
     own = context.observations.get(boundary.key)
     if own is not None and boundary.kind == "message" and ">tail" in own.group:
         # Seen before only as a conversation's end: it recurs because the conversation goes on,
         # and the new end's checkpoint serves that; as a branch point it is still unproven.
         own = None
-    group = _group(context.observations, boundary.groups)
+    group = _group(context.observations, boundary.groups) if own is None else None
     learn = not context.policy.skip_one_off_writes
     shared = boundary.kind in ("tools", "system", "context", "message")
-    chance = recurrence(
-        own,
-        group,
-        context.now,
-        ttl,
-        learn=learn,
-        shared=shared,
-        newest_open=boundary.kind == "tail" and _parent_recurs(context, boundary),
-    )
-    if context.policy.static_ttl == "1h" and boundary.kind in ("tools", "system"):
-        return max(chance, ASSERTED_RECURRENCE)  # the caller vouches that these recur
-    return chance
+    newest_open = boundary.kind == "tail" and _parent_recurs(context, boundary)
+    asserted = context.policy.static_ttl == "1h" and boundary.kind in ("tools", "system")
+    chances: dict[TTL, float] = {}
+    for ttl in context.ttls:
+        chance = recurrence(
+            own, group, context.now, ttl, learn=learn, shared=shared, newest_open=newest_open
+        )
+        # With static_ttl="1h" the caller vouches that the tools and system recur.
+        chances[ttl] = max(chance, ASSERTED_RECURRENCE) if asserted else chance
+    return chances
 
 
 def _parent_recurs(context: PlanContext, boundary: Boundary) -> bool:
@@ -570,7 +570,7 @@ def _best(
     ``ceiling``; the first pick reads the entry at ``reach`` (by lookback) when given; each pick
     must create an entry (the minimum rule, counted from the previous checkpoint placed here).
     """
-    if budget <= 0:
+    if budget <= 0 or not options:
         return None
     empty = _Choice(0.0, ())
     best: _Choice | None = None
@@ -633,31 +633,34 @@ def _described(choice: _Choice | None) -> list[Chosen]:
     return [(o.boundary.block, o.ttl, _role(o.boundary), _reason(o)) for o in choice.picks]
 
 
+#: What a checkpoint after each kind of boundary closes, as its reason says.
+_CLOSES: dict[Kind, str] = {
+    "tools": "tool schemas",
+    "system": "system prompt",
+    "message": "prefix shared with earlier requests",
+    "context": "shared context before the question",
+    "tail": "moving end of conversation",
+}
+_ROLES: dict[Kind, Role] = {
+    "tools": "tools",
+    "system": "system",
+    "message": "shared",
+    "context": "document",
+    "tail": "conversation",
+}
+
+
 def _reason(option: _Option) -> str:
     boundary = option.boundary
-    what = {
-        "tools": "tool schemas",
-        "system": "system prompt",
-        "message": "prefix shared with earlier requests",
-        "context": "shared context before the question",
-        "tail": "moving end of conversation",
-    }[boundary.kind]
     tokens = boundary.block.cumulative
     return (
-        f"{_role(boundary)}: {what} ({tokens:,} tokens of prefix); "
+        f"{_role(boundary)}: {_CLOSES[boundary.kind]} ({tokens:,} tokens of prefix); "
         f"{option.reads:.1f} expected reads within {option.ttl}"
     )
 
 
 def _role(boundary: Boundary) -> Role:
-    roles: dict[Kind, Role] = {
-        "tools": "tools",
-        "system": "system",
-        "message": "shared",
-        "context": "document",
-        "tail": "conversation",
-    }
-    return roles[boundary.kind]
+    return _ROLES[boundary.kind]
 
 
 def _validated(
