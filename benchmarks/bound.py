@@ -26,25 +26,32 @@ What a real placement must satisfy and the bound keeps (so it is tight where it 
   keeps an entry's own TTL). Past that, a request still reads the edge only through an entry
   ending deeper on its own path: at a prefix of that path where an earlier request could create
   an entry, and which an earlier request that could cache it passed through less than the longest
-  TTL before.
+  TTL before;
+- on a model that finds entries only at a checkpoint's exact position and counts its minimum per
+  segment (Nova), a request that reads an edge within the minimum of its deepest entry position
+  writes nothing after it (the pairing rule, kept by Lagrangian relaxation: each pair of such
+  edges in one request gets a price on reading the first and writing the second, given back
+  once; any multipliers give a bound, a few subgradient steps pick good ones).
 
 Relaxations (each only lets the bound be lower than any real schedule, so it stays a bound):
 
-- edges are optimised independently: a real request reads one prefix and writes segments that
-  end at its checkpoints, which couples edges; dropping the coupling can only lower the minimum;
+- edges are optimised independently, but for the pairing rule's prices: a real request reads one
+  prefix and writes segments that end at its checkpoints, which couples edges; dropping the
+  coupling can only lower the minimum;
 - a read keeps the edge readable as if it had hit the entry ending at the edge, whichever entry
   it hit; and an entry ending deeper counts when such a prefix was passed through less than the
   longest TTL before (that entry may have expired, or never been written);
-- the 4-checkpoint cap, the 20-block lookback (or Nova's exact position), the per-segment minimum
-  and the TTL-order rule are dropped: each only forbids placements, never makes one cheaper.
+- the 4-checkpoint cap, the 20-block lookback, the per-segment minimum (but for the pairing
+  rule) and the TTL-order rule are dropped: each only forbids placements, never makes one
+  cheaper; a live entry a request does not read is taken to live on as if it had.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bedrock_cache import CacheUsage, Layout, ResolvedModel, cost_of
+from bedrock_cache import Block, CacheUsage, Layout, ResolvedModel, cost_of
 from bedrock_cache._models import TTL_SECONDS
 from bedrock_cache._rules import Placement, position_problem
 
@@ -125,13 +132,108 @@ def lower_bound(requests: Sequence[Request]) -> float:
                 last_cached[key] = request.at
             if ends:
                 endable.add(key)
-    memo: dict[tuple[tuple[int, ...], tuple[bool, ...], bool], float] = {}
-    for key, members in users.items():
-        signature = (tuple(members), tuple(deep[key]), key in endable)
-        if signature not in memo:
-            memo[signature] = _edge_cost(requests, prices, members, deep[key], key in endable)
-        total += tokens[key] * memo[signature]
-    return total
+    edges = _Edges(requests, prices, tokens, users, deep, endable)
+    return total + _pairing_bound(requests, prices, edges)
+
+
+@dataclass
+class _Edges:
+    """Every edge of a trace with what its dynamic programme needs (see :func:`lower_bound`)."""
+
+    requests: Sequence[Request]
+    prices: Sequence[Prices]
+    tokens: dict[tuple[str, str], int]
+    users: dict[tuple[str, str], list[int]]
+    deep: dict[tuple[str, str], list[bool]]
+    endable: set[tuple[str, str]]
+
+    def cost(
+        self, extra: Mapping[tuple[tuple[str, str], int], tuple[float, float]]
+    ) -> tuple[float, dict[tuple[tuple[str, str], int], str]]:
+        """Total extra cost of all edges, with ``extra`` prices per (edge, request), and what
+        each request does with each edge it may cache."""
+        total = 0.0
+        actions: dict[tuple[tuple[str, str], int], str] = {}
+        memo: dict[tuple[object, ...], tuple[float, list[str]]] = {}
+        for key, members in self.users.items():
+            added = tuple(extra.get((key, n), (0.0, 0.0)) for n in members)
+            ends = key in self.endable
+            signature = (tuple(members), tuple(self.deep[key]), ends, added)
+            if signature not in memo:
+                memo[signature] = _edge_cost(
+                    self.requests, self.prices, members, self.deep[key], ends, added
+                )
+            cost, done = memo[signature]
+            total += self.tokens[key] * cost
+            actions.update(((key, n), action) for n, action in zip(members, done, strict=True))
+        return total, actions
+
+
+#: Subgradient steps on the pairing rule's multipliers (each step's value is a lower bound).
+PAIRING_STEPS = 30
+
+
+def _pairing_bound(requests: Sequence[Request], prices: Sequence[Prices], edges: _Edges) -> float:
+    """The edges' least total, strengthened by Lagrangian relaxation of the pairing rule.
+
+    Within one request, reading an edge of its zone (:func:`_zones`) and writing a later one
+    exclude each other. Each such pair gets a multiplier ``mu >= 0``: reading the first and
+    writing the second cost ``mu`` more, and ``mu`` is given back once. Any real placement
+    obeys the rule, so it pays no more than before; the edges, still optimised one by one, can
+    only gain. So every choice of multipliers gives a lower bound; a few subgradient steps look
+    for a good one, and the best value seen is kept (the first step, all zero, is the plain
+    bound)."""
+    pairs: dict[int, list[tuple[tuple[str, str], tuple[str, str]]]] = {}
+    step_size: dict[int, float] = {}
+    for number, (request, zone) in enumerate(zip(requests, _zones(requests), strict=True)):
+        if len(zone) < 2:
+            continue
+        model = request.model.spec.model_id
+        keys = [(model, block.fingerprint) for block in zone]
+        pairs[number] = [
+            (keys[j], keys[k]) for j in range(len(keys)) for k in range(j + 1, len(keys))
+        ]
+        mean = sum(block.tokens for block in zone) / len(zone)
+        step_size[number] = (prices[number].input - prices[number].read) * mean
+    mu = {(n, pair): 0.0 for n, found in pairs.items() for pair in found}
+    best = -float("inf")
+    for step in range(PAIRING_STEPS if mu else 1):
+        extra: dict[tuple[tuple[str, str], int], list[float]] = {}
+        for (number, (first, second)), value in mu.items():
+            if value:
+                extra.setdefault((first, number), [0.0, 0.0])[0] += value / edges.tokens[first]
+                extra.setdefault((second, number), [0.0, 0.0])[1] += value / edges.tokens[second]
+        total, actions = edges.cost({key: (r, w) for key, (r, w) in extra.items()})
+        best = max(best, total - sum(mu.values()))
+        for (number, (first, second)), value in mu.items():
+            both = (actions.get((first, number)) == "read") + (
+                actions.get((second, number)) == "write"
+            )
+            mu[number, (first, second)] = max(
+                0.0, value + step_size[number] * (both - 1) / (step + 1)
+            )
+    return best
+
+
+def _zones(requests: Sequence[Request]) -> list[list[Block]]:
+    """For each request, on a model that finds entries only at a checkpoint's exact position and
+    counts the minimum per segment: the blocks ending within ``min_tokens`` of its deepest entry
+    position. A request that reads one of them (through a checkpoint at its read point, which
+    then counts as the previous entry) cannot write any entry, as the next would need
+    ``min_tokens`` more and none lies that deep: it never reads one and writes a later one."""
+    result: list[list[Block]] = []
+    for request in requests:
+        spec = request.model.spec
+        zone: list[Block] = []
+        if not spec.lookback_blocks and spec.min_tokens_mode == "segment" and spec.min_tokens:
+            blocks = request.layout.blocks
+            valid = _entry_positions(request)
+            ends = [b.cumulative for b, ok in zip(blocks, valid, strict=True) if ok]
+            deepest = max(ends, default=0)
+            zone = [b for b in blocks if deepest - spec.min_tokens < b.cumulative <= deepest]
+            zone = [b for b in zone if b.tokens]
+        result.append(zone)
+    return result
 
 
 def _entry_positions(request: Request) -> list[bool]:
@@ -175,8 +277,10 @@ def _edge_cost(
     members: list[int],
     deep: list[bool],
     endable: bool,
-) -> float:
-    """Least extra cost per token of one edge over its requests (negative: a saving).
+    extra: Sequence[tuple[float, float]] = (),
+) -> tuple[float, list[str]]:
+    """Least extra cost per token of one edge over its requests (negative: a saving), and what
+    each request does with the edge in one cheapest policy (``read``, ``write`` or ``""``).
 
     A dynamic programme backwards over the requests through the edge, on the state before each
     (see the states above). Writing with TTL ``T`` makes the next request find the entry live if
@@ -185,48 +289,61 @@ def _edge_cost(
     writes the edge, every later checkpoint has the same or a shorter TTL: the TTL-order rule),
     so after a read the edge stays in its shadow while every gap stays under the longest TTL;
     there a request reads it only through such an entry on its own path (``deep[i]``).
+    ``extra``: per request, a price per token added to reading and to writing the edge (the
+    pairing rule's multipliers, see :func:`_pairing_bound`).
     """
     times = [requests[n].at for n in members]
     ttls = {ttl: TTL_SECONDS[ttl] for ttl in prices[members[0]].write}
     longest = max(ttls.values())
     states = [_NEVER, _SHADOW, _DEAD, *ttls, *(f"{ttl}+" for ttl in ttls)]
     after: dict[str, float] = dict.fromkeys(states, 0.0)
+    steps: list[dict[str, tuple[str, str]]] = []  # per request, from the last: state -> choice
     for i in range(len(members) - 1, -1, -1):
         price = prices[members[i]]
-        saving = price.read - price.input
+        read_extra, write_extra = extra[i] if extra else (0.0, 0.0)
+        saving = price.read - price.input + read_extra
+        premium = {ttl: write - price.input + write_extra for ttl, write in price.write.items()}
         gap = times[i + 1] - times[i] if i + 1 < len(members) else float("inf")
-        shadowed = after[_SHADOW] if gap < longest else after[_DEAD]
-        # cost from the next request on, after caching the edge here: by the TTL of the entry
-        # ending at it, and whether a read put it in the shadow
-        onward: dict[tuple[str, bool], float] = {}
-        for ttl, seconds in ttls.items():
-            live = gap < seconds
-            if not endable:  # no entry ends here: only one ending deeper serves the edge
-                onward[ttl, True] = onward[ttl, False] = shadowed
-                continue
-            onward[ttl, True] = after[f"{ttl}+"] if live else shadowed
-            onward[ttl, False] = after[ttl] if live else after[_DEAD]
-        premium = {ttl: write - price.input for ttl, write in price.write.items()}
-        fresh = _writes(premium, onward, shadow=False)
-        now = {
-            _NEVER: min([after[_NEVER], *fresh.values()]),
-            _DEAD: min([after[_DEAD], *fresh.values()]),
-            _SHADOW: min([shadowed, *_writes(premium, onward, shadow=True).values()]),
-        }
+        shadowed = _SHADOW if gap < longest else _DEAD
+
+        def then(ttl: str, shadow: bool, gap: float = gap, shadowed: str = shadowed) -> str:
+            """The state the next request finds after this one cached the edge with ``ttl``
+            (``shadow``: by reading it). No entry ends at an edge that is not endable: only one
+            ending deeper serves it."""
+            if not endable or gap >= ttls[ttl]:
+                return shadowed if shadow or not endable else _DEAD
+            return f"{ttl}+" if shadow else ttl
+
+        options: dict[str, list[tuple[float, str, str]]] = {}
+        for state in (_NEVER, _DEAD):
+            options[state] = [(after[state], "", state)]
+            options[state] += [
+                (premium[t] + after[then(t, False)], "write", then(t, False)) for t in ttls
+            ]
+        options[_SHADOW] = [(after[shadowed], "", shadowed)]
+        options[_SHADOW] += [
+            (premium[t] + after[then(t, True)], "write", then(t, True)) for t in ttls
+        ]
         if deep[i]:
-            now[_SHADOW] = min(now[_SHADOW], saving + shadowed)
+            options[_SHADOW].append((saving + after[shadowed], "read", shadowed))
         for ttl, seconds in ttls.items():
-            # A live entry is read; writing again only pays to lengthen its TTL.
-            read = saving + onward[ttl, True]
+            # A live entry is read (or, costlier, left: as if it stayed live); writing again
+            # only pays to lengthen its TTL.
             for shadow, state in ((False, ttl), (True, f"{ttl}+")):
-                longer = _writes(premium, onward, shadow=shadow)
-                now[state] = min([read, *(c for t, c in longer.items() if ttls[t] > seconds)])
-        after = now
-    return after[_NEVER]
-
-
-def _writes(
-    premium: dict[str, float], onward: dict[tuple[str, bool], float], *, shadow: bool
-) -> dict[str, float]:
-    """Cost of writing the edge here with each TTL, and of everything after."""
-    return {ttl: cost + onward[ttl, shadow] for ttl, cost in premium.items()}
+                kept = then(ttl, True)
+                options[state] = [(saving + after[kept], "read", kept)]
+                options[state].append((after[then(ttl, shadow)], "", then(ttl, shadow)))
+                options[state] += [
+                    (premium[t] + after[then(t, shadow)], "write", then(t, shadow))
+                    for t in ttls
+                    if ttls[t] > seconds
+                ]
+        step = {state: min(choices) for state, choices in options.items()}
+        after = {state: cost for state, (cost, _, _) in step.items()}
+        steps.append({state: (action, nxt) for state, (_, action, nxt) in step.items()})
+    actions: list[str] = []
+    state = _NEVER
+    for step_choice in reversed(steps):
+        action, state = step_choice[state]
+        actions.append(action)
+    return after[_NEVER], actions

@@ -171,3 +171,16 @@ def test_the_bound_is_reached_where_the_optimum_is_plain() -> None:
     ]
     for trace in (dense, sparse, once, questions, under_minimum):
         assert abs(bound_of(trace) - brute_force(trace)) < 1e-12
+
+
+def test_on_nova_a_turn_under_the_minimum_is_not_written_after_reading_the_last_entry() -> None:
+    """Nova finds an entry only at a checkpoint's own position and counts its minimum per
+    segment: a request that reads its last entry (a checkpoint there) cannot write a 200-token
+    turn after it. The bound knows (the pairing rule) and reaches the optimum, which no longer
+    pays as if each small turn were written and read."""
+    trace = [
+        (0.0, converse("A", ["C"], NOVA)),
+        (60.0, converse("A", ["C", "D"], NOVA)),
+        (120.0, converse("A", ["C", "D", "D"], NOVA)),
+    ]
+    assert abs(bound_of(trace) - brute_force(trace)) < 1e-12
