@@ -170,7 +170,7 @@ class _Edges:
 
 
 #: Subgradient steps on the pairing rule's multipliers (each step's value is a lower bound).
-PAIRING_STEPS = 30
+PAIRING_STEPS = 60
 
 
 def _pairing_bound(requests: Sequence[Request], prices: Sequence[Prices], edges: _Edges) -> float:
@@ -194,7 +194,8 @@ def _pairing_bound(requests: Sequence[Request], prices: Sequence[Prices], edges:
             (keys[j], keys[k]) for j in range(len(keys)) for k in range(j + 1, len(keys))
         ]
         mean = sum(block.tokens for block in zone) / len(zone)
-        step_size[number] = (prices[number].input - prices[number].read) * mean
+        # the first step: the saving on two average blocks of the zone
+        step_size[number] = 2 * (prices[number].input - prices[number].read) * mean
     mu = {(n, pair): 0.0 for n, found in pairs.items() for pair in found}
     best = -float("inf")
     for step in range(PAIRING_STEPS if mu else 1):
