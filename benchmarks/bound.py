@@ -27,11 +27,12 @@ What a real placement must satisfy and the bound keeps (so it is tight where it 
   ending deeper on its own path: at a prefix of that path where an earlier request could create
   an entry, and which an earlier request that could cache it passed through less than the longest
   TTL before;
-- on a model that finds entries only at a checkpoint's exact position and counts its minimum per
-  segment (Nova), a request that reads an edge within the minimum of its deepest entry position
-  writes nothing after it (the pairing rule, kept by Lagrangian relaxation: each pair of such
-  edges in one request gets a price on reading the first and writing the second, given back
-  once; any multipliers give a bound, a few subgradient steps pick good ones).
+- on a model that counts its minimum per segment, a request that reads an edge within the
+  minimum of its deepest entry position writes a later one only through a checkpoint that finds
+  the entry it read by lookback (on Nova, never): the pairing rule (:func:`_exclusive_pairs`),
+  kept by Lagrangian relaxation: each such pair of edges in one request gets a price on reading
+  the first and writing the second, given back once; any prices give a bound, a few subgradient
+  steps pick good ones.
 
 Relaxations (each only lets the bound be lower than any real schedule, so it stays a bound):
 
@@ -52,8 +53,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bedrock_cache import Block, CacheUsage, Layout, ResolvedModel, cost_of
-from bedrock_cache._models import TTL_SECONDS
-from bedrock_cache._rules import Placement, position_problem
+from bedrock_cache._models import TTL, TTL_SECONDS
+from bedrock_cache._rules import Placement, position_problem, reaches
 
 
 @dataclass(frozen=True)
@@ -72,14 +73,14 @@ class Prices:
 
     input: float
     read: float
-    write: dict[str, float]
+    write: dict[TTL, float]
 
 
 def prices_of(model: ResolvedModel) -> Prices:
     def per_token(usage: CacheUsage) -> float:
         return cost_of(usage, model).total
 
-    ttls = model.spec.ttls or ("5m",)
+    ttls: tuple[TTL, ...] = model.spec.ttls or ("5m",)
     return Prices(
         input=per_token(CacheUsage(uncached_input=1)),
         read=per_token(CacheUsage(cache_read=1)),
@@ -109,9 +110,11 @@ def lower_bound(requests: Sequence[Request]) -> float:
     # a request that could cache through them last came
     endable: set[tuple[str, str]] = set()
     last_cached: dict[tuple[str, str], float] = {}
+    pairs: dict[int, list[tuple[Block, Block]]] = {}
     for number, request in enumerate(requests):
         valid = _entry_positions(request)
         cacheable = _any_at_or_after(valid)
+        pairs[number] = _exclusive_pairs(request, valid, endable)
         model = request.model.spec.model_id
         longest = max((TTL_SECONDS[t] for t in request.model.spec.ttls), default=TTL_SECONDS["5m"])
         keys = [(model, block.fingerprint) for block in request.layout.blocks]
@@ -133,7 +136,7 @@ def lower_bound(requests: Sequence[Request]) -> float:
             if ends:
                 endable.add(key)
     edges = _Edges(requests, prices, tokens, users, deep, endable)
-    return total + _pairing_bound(requests, prices, edges)
+    return total + _pairing_bound(requests, prices, edges, pairs)
 
 
 @dataclass
@@ -173,30 +176,33 @@ class _Edges:
 PAIRING_STEPS = 60
 
 
-def _pairing_bound(requests: Sequence[Request], prices: Sequence[Prices], edges: _Edges) -> float:
+def _pairing_bound(
+    requests: Sequence[Request],
+    prices: Sequence[Prices],
+    edges: _Edges,
+    pairs: Mapping[int, list[tuple[Block, Block]]],
+) -> float:
     """The edges' least total, strengthened by Lagrangian relaxation of the pairing rule.
 
-    Within one request, reading an edge of its zone (:func:`_zones`) and writing a later one
-    exclude each other. Each such pair gets a multiplier ``mu >= 0``: reading the first and
+    Within one request, reading the first edge of a pair of :func:`_exclusive_pairs` and writing
+    the second exclude each other. Each pair gets a multiplier ``mu >= 0``: reading the first and
     writing the second cost ``mu`` more, and ``mu`` is given back once. Any real placement
     obeys the rule, so it pays no more than before; the edges, still optimised one by one, can
     only gain. So every choice of multipliers gives a lower bound; a few subgradient steps look
     for a good one, and the best value seen is kept (the first step, all zero, is the plain
     bound)."""
-    pairs: dict[int, list[tuple[tuple[str, str], tuple[str, str]]]] = {}
+    keyed: dict[int, list[tuple[tuple[str, str], tuple[str, str]]]] = {}
     step_size: dict[int, float] = {}
-    for number, (request, zone) in enumerate(zip(requests, _zones(requests), strict=True)):
-        if len(zone) < 2:
+    for number, found in pairs.items():
+        if not found:
             continue
-        model = request.model.spec.model_id
-        keys = [(model, block.fingerprint) for block in zone]
-        pairs[number] = [
-            (keys[j], keys[k]) for j in range(len(keys)) for k in range(j + 1, len(keys))
-        ]
-        mean = sum(block.tokens for block in zone) / len(zone)
-        # the first step: the saving on two average blocks of the zone
+        model = requests[number].model.spec.model_id
+        keyed[number] = [((model, g.fingerprint), (model, h.fingerprint)) for g, h in found]
+        blocks = {b.index: b for pair in found for b in pair}.values()
+        mean = sum(block.tokens for block in blocks) / len(blocks)
+        # the first step: the saving on two average blocks of the pairs
         step_size[number] = 2 * (prices[number].input - prices[number].read) * mean
-    mu = {(n, pair): 0.0 for n, found in pairs.items() for pair in found}
+    mu = {(n, pair): 0.0 for n, found in keyed.items() for pair in found}
     best = -float("inf")
     for step in range(PAIRING_STEPS if mu else 1):
         extra: dict[tuple[tuple[str, str], int], list[float]] = {}
@@ -216,25 +222,42 @@ def _pairing_bound(requests: Sequence[Request], prices: Sequence[Prices], edges:
     return best
 
 
-def _zones(requests: Sequence[Request]) -> list[list[Block]]:
-    """For each request, on a model that finds entries only at a checkpoint's exact position and
-    counts the minimum per segment: the blocks ending within ``min_tokens`` of its deepest entry
-    position. A request that reads one of them (through a checkpoint at its read point, which
-    then counts as the previous entry) cannot write any entry, as the next would need
-    ``min_tokens`` more and none lies that deep: it never reads one and writes a later one."""
-    result: list[list[Block]] = []
-    for request in requests:
-        spec = request.model.spec
-        zone: list[Block] = []
-        if not spec.lookback_blocks and spec.min_tokens_mode == "segment" and spec.min_tokens:
-            blocks = request.layout.blocks
-            valid = _entry_positions(request)
-            ends = [b.cumulative for b, ok in zip(blocks, valid, strict=True) if ok]
-            deepest = max(ends, default=0)
-            zone = [b for b in blocks if deepest - spec.min_tokens < b.cumulative <= deepest]
-            zone = [b for b in zone if b.tokens]
-        result.append(zone)
-    return result
+def _exclusive_pairs(
+    request: Request, valid: Sequence[bool], existing: set[tuple[str, str]]
+) -> list[tuple[Block, Block]]:
+    """Pairs of blocks (``g`` before ``h``) of one request that it cannot both read and write, on
+    a model that counts its minimum per segment.
+
+    Both end within ``min_tokens`` of the request's deepest entry position. Reading ``g`` means
+    reading up to an entry at or past it, which an earlier request created (``existing``: the
+    prefixes that were entry positions before). Writing ``h`` after that needs a checkpoint that
+    creates an entry at or past ``h``: either the one that finds the read entry by lookback, which
+    must then reach back to it, or one ``min_tokens`` past the checkpoint that read it, which lies
+    beyond the deepest position. So the pair excludes itself when no earlier entry position from
+    ``g`` to just before ``h`` is within the lookback of ``h`` (on Nova, none ever is)."""
+    spec = request.model.spec
+    if spec.min_tokens_mode != "segment" or not spec.min_tokens:
+        return []
+    blocks = request.layout.blocks
+    ends = [b.cumulative for b, ok in zip(blocks, valid, strict=True) if ok]
+    if not ends:
+        return []
+    deepest = max(ends)
+    zone = [b for b in blocks if deepest - spec.min_tokens < b.cumulative <= deepest and b.tokens]
+    model = spec.model_id
+    entry_before: list[int] = []  # per block: the deepest earlier entry position up to it
+    last = -1
+    for block in blocks:
+        if (model, block.fingerprint) in existing:
+            last = block.index
+        entry_before.append(last)
+    found: list[tuple[Block, Block]] = []
+    for j, first in enumerate(zone):
+        for second in zone[j + 1 :]:
+            read_to = entry_before[second.index - 1]
+            if read_to < first.index or not reaches(spec, second.index, read_to):
+                found.append((first, second))
+    return found
 
 
 def _entry_positions(request: Request) -> list[bool]:
@@ -307,7 +330,7 @@ def _edge_cost(
         gap = times[i + 1] - times[i] if i + 1 < len(members) else float("inf")
         shadowed = _SHADOW if gap < longest else _DEAD
 
-        def then(ttl: str, shadow: bool, gap: float = gap, shadowed: str = shadowed) -> str:
+        def then(ttl: TTL, shadow: bool, gap: float = gap, shadowed: str = shadowed) -> str:
             """The state the next request finds after this one cached the edge with ``ttl``
             (``shadow``: by reading it). No entry ends at an edge that is not endable: only one
             ending deeper serves it."""

@@ -7,6 +7,7 @@ every TTL, for every request, replayed on the emulator's own cache engine -- cos
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import sys
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from bedrock_cache import (
     CacheUsage,
     CheckpointRuleError,
     Layout,
+    ResolvedModel,
     cost_of,
     resolve_model,
     with_checkpoints,
@@ -70,9 +72,11 @@ def placements(layout: Layout, ttls: Sequence[str]) -> list[list[tuple[int, Any]
     return result
 
 
-def brute_force(trace: Sequence[tuple[float, dict[str, Any]]]) -> float:
+def brute_force(
+    trace: Sequence[tuple[float, dict[str, Any]]], model: ResolvedModel | None = None
+) -> float:
     """The cheapest total over every combination of placements, on the emulator's cache."""
-    model = resolve_model(trace[0][1]["modelId"])
+    model = model or resolve_model(trace[0][1]["modelId"])
     options = []
     for _, request in trace:
         layout = Layout.of(request)
@@ -106,8 +110,12 @@ def brute_force(trace: Sequence[tuple[float, dict[str, Any]]]) -> float:
     return best
 
 
-def bound_of(trace: Sequence[tuple[float, dict[str, Any]]]) -> float:
-    return lower_bound([Request(at, Layout.of(r), resolve_model(r["modelId"])) for at, r in trace])
+def bound_of(
+    trace: Sequence[tuple[float, dict[str, Any]]], model: ResolvedModel | None = None
+) -> float:
+    return lower_bound(
+        [Request(at, Layout.of(r), model or resolve_model(r["modelId"])) for at, r in trace]
+    )
 
 
 @st.composite
@@ -184,3 +192,17 @@ def test_on_nova_a_turn_under_the_minimum_is_not_written_after_reading_the_last_
         (120.0, converse("A", ["C", "D", "D"], NOVA)),
     ]
     assert abs(bound_of(trace) - brute_force(trace)) < 1e-12
+
+
+def test_a_turn_past_the_lookback_is_not_written_after_reading_the_last_entry() -> None:
+    """The same on a model that looks one block back (Claude looks twenty): a turn of two small
+    blocks after the last entry can be written only by a checkpoint that also finds that entry,
+    which is two blocks back, or one a whole minimum past it. Wide turns, in miniature."""
+    sonnet = resolve_model(SONNET_4)
+    near = ResolvedModel(sonnet.requested_id, dataclasses.replace(sonnet.spec, lookback_blocks=1))
+    trace = [
+        (0.0, converse("A", ["C", "D"], SONNET_4)),
+        (60.0, converse("A", ["C", "D", "D", "D"], SONNET_4)),
+        (120.0, converse("A", ["C", "D", "D", "D"], SONNET_4)),
+    ]
+    assert abs(bound_of(trace, near) - brute_force(trace, near)) < 1e-12

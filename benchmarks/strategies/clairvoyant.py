@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bedrock_cache import Layout, with_checkpoints
-from bedrock_cache._models import TTL_SECONDS
+from bedrock_cache._models import TTL, TTL_SECONDS
 from bedrock_cache._rules import Placement, entry_checkpoints, position_problem, request_problem
 from bedrock_cache.emulator import ManualClock, PromptCache
 
@@ -39,7 +39,7 @@ def plan(requests: Sequence[Request], bodies: Sequence[dict[str, Any]]) -> list[
     schedule's checkpoints."""
     clock = ManualClock()
     cache = PromptCache(clock)
-    live: dict[str, tuple[str, float]] = {}  # fingerprint -> (ttl, expires at)
+    live: dict[str, tuple[TTL, float]] = {}  # fingerprint -> (ttl, expires at)
     planned = []
     for number, (request, body) in enumerate(zip(requests, bodies, strict=True)):
         clock.advance(max(0.0, request.at - clock.now()))
@@ -59,7 +59,7 @@ def plan(requests: Sequence[Request], bodies: Sequence[dict[str, Any]]) -> list[
 
 
 def _choose(
-    requests: Sequence[Request], number: int, live: dict[str, tuple[str, float]], now: float
+    requests: Sequence[Request], number: int, live: dict[str, tuple[TTL, float]], now: float
 ) -> list[tuple[int, Any]]:
     request = requests[number]
     spec = request.model.spec
@@ -104,7 +104,7 @@ def _choose(
     return [(j, None if ttl == "5m" else ttl) for j, ttl in best[1]]
 
 
-def _alive(live: dict[str, tuple[str, float]], key: str, now: float) -> bool:
+def _alive(live: dict[str, tuple[TTL, float]], key: str, now: float) -> bool:
     entry = live.get(key)
     return entry is not None and entry[1] > now
 
@@ -139,8 +139,8 @@ def _value(
     layout: Layout,
     read: int,
     chosen: tuple[int, ...],
-    ttls: tuple[str, ...],
-    chains: dict[tuple[int, str], frozenset[int]],
+    ttls: tuple[TTL, ...],
+    chains: dict[tuple[int, TTL], frozenset[int]],
     prices: Prices,
 ) -> float:
     total = 0.0
@@ -157,8 +157,8 @@ def _value(
 
 
 def _with_read(
-    layout: Layout, spec: Any, read: int, writes: list[tuple[int, str]]
-) -> list[tuple[int, str]] | None:
+    layout: Layout, spec: Any, read: int, writes: list[tuple[int, TTL]]
+) -> list[tuple[int, TTL]] | None:
     """The writes plus what reads the live entry at ``read``: the first write itself when the
     entry is within its lookback, else an exact checkpoint there; ``None`` if Bedrock would
     reject or ignore them."""
@@ -173,7 +173,7 @@ def _with_read(
     return None
 
 
-def _accepted(layout: Layout, spec: Any, points: list[tuple[int, str]]) -> bool:
+def _accepted(layout: Layout, spec: Any, points: list[tuple[int, TTL]]) -> bool:
     places = [
         Placement(j, layout.blocks[j].section, layout.blocks[j].message, ttl) for j, ttl in points
     ]
