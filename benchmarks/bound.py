@@ -111,6 +111,8 @@ def lower_bound(requests: Sequence[Request]) -> float:
     endable: set[tuple[str, str]] = set()
     last_cached: dict[tuple[str, str], float] = {}
     pairs: dict[int, list[tuple[Block, Block]]] = {}
+    passed: dict[tuple[str, str], list[int]] = {}  # prefix -> requests that could cache it
+    covers: list[tuple[tuple[str, str], int, tuple[int, ...]]] = []
     for number, request in enumerate(requests):
         valid = _entry_positions(request)
         cacheable = _any_at_or_after(valid)
@@ -130,13 +132,16 @@ def lower_bound(requests: Sequence[Request]) -> float:
             if cacheable[index]:
                 users.setdefault(key, []).append(number)
                 deep.setdefault(key, []).append(deeper_live[index])
+        covers += _covers(requests, number, keys, cacheable, deeper_live, endable, passed, longest)
         for key, may, ends in zip(keys, cacheable, valid, strict=True):
             if may:
                 last_cached[key] = request.at
+                passed.setdefault(key, []).append(number)
             if ends:
                 endable.add(key)
     edges = _Edges(requests, prices, tokens, users, deep, endable)
-    return total + _pairing_bound(requests, prices, edges, pairs)
+    covered = [c for c in covers if c[0] not in endable]
+    return total + _lagrangian_bound(requests, prices, edges, pairs, covered)
 
 
 @dataclass
@@ -172,54 +177,105 @@ class _Edges:
         return total, actions
 
 
-#: Subgradient steps on the pairing rule's multipliers (each step's value is a lower bound).
+#: Subgradient steps on the Lagrange multipliers (each step's value is a lower bound).
 PAIRING_STEPS = 60
 
+#: One linear rule on the actions of one edge in some requests: terms (edge, request, the
+#: actions that count, coefficient), and the most their sum may be in any real placement.
+_Rule = tuple[tuple[tuple[tuple[str, str], int, frozenset[str], float], ...], float]
+_READ, _WRITE, _CACHE = frozenset({"read"}), frozenset({"write"}), frozenset({"read", "write"})
 
-def _pairing_bound(
+
+def _lagrangian_bound(
     requests: Sequence[Request],
     prices: Sequence[Prices],
     edges: _Edges,
     pairs: Mapping[int, list[tuple[Block, Block]]],
+    covers: Sequence[tuple[tuple[str, str], int, tuple[int, ...]]],
 ) -> float:
-    """The edges' least total, strengthened by Lagrangian relaxation of the pairing rule.
+    """The edges' least total, strengthened by Lagrangian relaxation of rules the edges, each
+    optimised on its own, would break.
 
-    Within one request, reading the first edge of a pair of :func:`_exclusive_pairs` and writing
-    the second exclude each other. Each pair gets a multiplier ``mu >= 0``: reading the first and
-    writing the second cost ``mu`` more, and ``mu`` is given back once. Any real placement
-    obeys the rule, so it pays no more than before; the edges, still optimised one by one, can
-    only gain. So every choice of multipliers gives a lower bound; a few subgradient steps look
-    for a good one, and the best value seen is kept (the first step, all zero, is the plain
-    bound)."""
-    keyed: dict[int, list[tuple[tuple[str, str], tuple[str, str]]]] = {}
-    step_size: dict[int, float] = {}
+    - the pairing rule: within one request, reading the first edge of a pair of
+      :func:`_exclusive_pairs` and writing the second exclude each other;
+    - the cover rule: a request that reads an edge no entry can end at (through an entry ending
+      deeper on its path, see :func:`_covers`) needs an earlier request that passed that entry's
+      prefix to have cached the edge: read or written it.
+
+    Each rule gets a multiplier ``mu >= 0`` that prices the actions it counts (by their
+    coefficient) and is given back times its limit. Any real placement obeys the rules, so it
+    pays no more than before; the edges, still optimised one by one, can only gain. So every
+    choice of multipliers gives a lower bound; subgradient steps look for a good one, and the
+    best value seen is kept (the first step, all zero, is the plain bound)."""
+    rules: list[_Rule] = []
+    steps: list[float] = []
     for number, found in pairs.items():
         if not found:
             continue
         model = requests[number].model.spec.model_id
-        keyed[number] = [((model, g.fingerprint), (model, h.fingerprint)) for g, h in found]
         blocks = {b.index: b for pair in found for b in pair}.values()
         mean = sum(block.tokens for block in blocks) / len(blocks)
         # the first step: the saving on two average blocks of the pairs
-        step_size[number] = 2 * (prices[number].input - prices[number].read) * mean
-    mu = {(n, pair): 0.0 for n, found in keyed.items() for pair in found}
+        step = 2 * (prices[number].input - prices[number].read) * mean
+        for g, h in found:
+            first, second = (model, g.fingerprint), (model, h.fingerprint)
+            rules.append((((first, number, _READ, 1.0), (second, number, _WRITE, 1.0)), 1.0))
+            steps.append(step)
+    for key, reader, writers in covers:
+        terms = ((key, reader, _READ, 1.0), *((key, q, _CACHE, -1.0) for q in writers))
+        rules.append((terms, 0.0))
+        steps.append((prices[reader].input - prices[reader].read) * edges.tokens[key])
+    mu = [0.0] * len(rules)
     best = -float("inf")
-    for step in range(PAIRING_STEPS if mu else 1):
+    for step in range(PAIRING_STEPS if rules else 1):
         extra: dict[tuple[tuple[str, str], int], list[float]] = {}
-        for (number, (first, second)), value in mu.items():
-            if value:
-                extra.setdefault((first, number), [0.0, 0.0])[0] += value / edges.tokens[first]
-                extra.setdefault((second, number), [0.0, 0.0])[1] += value / edges.tokens[second]
+        for (terms, _), value in zip(rules, mu, strict=True):
+            if not value:
+                continue
+            for key, number, counted, coefficient in terms:
+                added = extra.setdefault((key, number), [0.0, 0.0])
+                price = value * coefficient / edges.tokens[key]
+                if "read" in counted:
+                    added[0] += price
+                if "write" in counted:
+                    added[1] += price
         total, actions = edges.cost({key: (r, w) for key, (r, w) in extra.items()})
-        best = max(best, total - sum(mu.values()))
-        for (number, (first, second)), value in mu.items():
-            both = (actions.get((first, number)) == "read") + (
-                actions.get((second, number)) == "write"
+        limits = sum(value * limit for (_, limit), value in zip(rules, mu, strict=True))
+        best = max(best, total - limits)
+        for index, (terms, limit) in enumerate(rules):
+            used = sum(
+                coefficient
+                for key, number, counted, coefficient in terms
+                if actions.get((key, number)) in counted
             )
-            mu[number, (first, second)] = max(
-                0.0, value + step_size[number] * (both - 1) / (step + 1)
-            )
+            mu[index] = max(0.0, mu[index] + steps[index] * (used - limit) / (step + 1))
     return best
+
+
+def _covers(
+    requests: Sequence[Request],
+    number: int,
+    keys: Sequence[tuple[str, str]],
+    cacheable: Sequence[bool],
+    deeper_live: Sequence[bool],
+    existing: set[tuple[str, str]],
+    passed: Mapping[tuple[str, str], list[int]],
+    longest: float,
+) -> list[tuple[tuple[str, str], int, tuple[int, ...]]]:
+    """For each edge of request ``number`` it may read through an entry ending deeper on its
+    path: the edge, the request, and the earlier requests one of which must have cached the edge
+    for such an entry to be live -- those that passed a deeper prefix of this path where an
+    earlier request could create an entry, less than the longest TTL before (the last one to
+    write or read that entry did, and reading it reads the edge)."""
+    at = requests[number].at
+    found: list[tuple[tuple[str, str], int, tuple[int, ...]]] = []
+    deeper: set[int] = set()
+    for index in reversed(range(len(keys))):
+        if cacheable[index] and deeper_live[index]:
+            found.append((keys[index], number, tuple(sorted(deeper))))
+        if keys[index] in existing:
+            deeper.update(q for q in passed.get(keys[index], ()) if at - requests[q].at < longest)
+    return found
 
 
 def _exclusive_pairs(

@@ -206,3 +206,17 @@ def test_a_turn_past_the_lookback_is_not_written_after_reading_the_last_entry() 
         (120.0, converse("A", ["C", "D", "D", "D"], SONNET_4)),
     ]
     assert abs(bound_of(trace, near) - brute_force(trace, near)) < 1e-12
+
+
+def test_a_prompt_under_the_minimum_is_read_only_where_its_own_conversation_cached_it() -> None:
+    """Two conversations on a 600-token prompt (under the minimum, so no entry ends at it): each
+    second turn can read the prompt only through an entry its own conversation wrote, which
+    wrote the prompt too; the other conversation's entry is on another path. The bound knows
+    (the cover rule) and reaches the optimum."""
+    trace = [
+        (0.0, converse("B", ["C"], SONNET_4)),
+        (10.0, converse("B", ["E"], SONNET_4)),
+        (20.0, converse("B", ["C", "D"], SONNET_4)),
+        (30.0, converse("B", ["E", "D"], SONNET_4)),
+    ]
+    assert abs(bound_of(trace) - brute_force(trace)) < 1e-12
