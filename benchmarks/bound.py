@@ -32,7 +32,10 @@ What a real placement must satisfy and the bound keeps (so it is tight where it 
   the entry it read by lookback (on Nova, never): the pairing rule (:func:`_exclusive_pairs`),
   kept by Lagrangian relaxation: each such pair of edges in one request gets a price on reading
   the first and writing the second, given back once; any prices give a bound, a few subgradient
-  steps pick good ones.
+  steps pick good ones;
+- a request that reads an edge no entry can end at, through an entry ending deeper on its path,
+  needs an earlier request that passed that entry's prefix (within the longest TTL) to have read
+  or written the edge (the cover rule, :func:`_covers`, kept the same way).
 
 Relaxations (each only lets the bound be lower than any real schedule, so it stays a bound):
 
@@ -178,7 +181,7 @@ class _Edges:
 
 
 #: Subgradient steps on the Lagrange multipliers (each step's value is a lower bound).
-PAIRING_STEPS = 60
+LAGRANGE_STEPS = 60
 
 #: One linear rule on the actions of one edge in some requests: terms (edge, request, the
 #: actions that count, coefficient), and the most their sum may be in any real placement.
@@ -227,7 +230,7 @@ def _lagrangian_bound(
         steps.append((prices[reader].input - prices[reader].read) * edges.tokens[key])
     mu = [0.0] * len(rules)
     best = -float("inf")
-    for step in range(PAIRING_STEPS if rules else 1):
+    for step in range(LAGRANGE_STEPS if rules else 1):
         extra: dict[tuple[tuple[str, str], int], list[float]] = {}
         for (terms, _), value in zip(rules, mu, strict=True):
             if not value:
