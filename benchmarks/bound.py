@@ -39,7 +39,7 @@ What a real placement must satisfy and the bound keeps (so it is tight where it 
 
 Relaxations (each only lets the bound be lower than any real schedule, so it stays a bound):
 
-- edges are optimised independently, but for the pairing rule's prices: a real request reads one
+- edges are optimised independently, but for the prices of those two rules: a real request reads one
   prefix and writes segments that end at its checkpoints, which couples edges; dropping the
   coupling can only lower the minimum;
 - a read keeps the edge readable as if it had hit the entry ending at the edge, whichever entry
@@ -373,7 +373,7 @@ def _edge_cost(
     so after a read the edge stays in its shadow while every gap stays under the longest TTL;
     there a request reads it only through such an entry on its own path (``deep[i]``).
     ``extra``: per request, a price per token added to reading and to writing the edge (the
-    pairing rule's multipliers, see :func:`_pairing_bound`).
+    multipliers of :func:`_lagrangian_bound`).
     """
     times = [requests[n].at for n in members]
     ttls = {ttl: TTL_SECONDS[ttl] for ttl in prices[members[0]].write}
@@ -397,29 +397,28 @@ def _edge_cost(
                 return shadowed if shadow or not endable else _DEAD
             return f"{ttl}+" if shadow else ttl
 
+        def option(
+            now: float, action: str, nxt: str, onward: dict[str, float] = after
+        ) -> tuple[float, str, str]:
+            """What an action costs here and after, what it is, and the state it leads to."""
+            return now + onward[nxt], action, nxt
+
         options: dict[str, list[tuple[float, str, str]]] = {}
         for state in (_NEVER, _DEAD):
-            options[state] = [(after[state], "", state)]
-            options[state] += [
-                (premium[t] + after[then(t, False)], "write", then(t, False)) for t in ttls
-            ]
-        options[_SHADOW] = [(after[shadowed], "", shadowed)]
-        options[_SHADOW] += [
-            (premium[t] + after[then(t, True)], "write", then(t, True)) for t in ttls
-        ]
+            options[state] = [option(0.0, "", state)]
+            options[state] += [option(premium[t], "write", then(t, False)) for t in ttls]
+        options[_SHADOW] = [option(0.0, "", shadowed)]
+        options[_SHADOW] += [option(premium[t], "write", then(t, True)) for t in ttls]
         if deep[i]:
-            options[_SHADOW].append((saving + after[shadowed], "read", shadowed))
+            options[_SHADOW].append(option(saving, "read", shadowed))
         for ttl, seconds in ttls.items():
             # A live entry is read (or, costlier, left: as if it stayed live); writing again
             # only pays to lengthen its TTL.
             for shadow, state in ((False, ttl), (True, f"{ttl}+")):
-                kept = then(ttl, True)
-                options[state] = [(saving + after[kept], "read", kept)]
-                options[state].append((after[then(ttl, shadow)], "", then(ttl, shadow)))
+                options[state] = [option(saving, "read", then(ttl, True))]
+                options[state].append(option(0.0, "", then(ttl, shadow)))
                 options[state] += [
-                    (premium[t] + after[then(t, shadow)], "write", then(t, shadow))
-                    for t in ttls
-                    if ttls[t] > seconds
+                    option(premium[t], "write", then(t, shadow)) for t in ttls if ttls[t] > seconds
                 ]
         step = {state: min(choices) for state, choices in options.items()}
         after = {state: cost for state, (cost, _, _) in step.items()}
