@@ -45,6 +45,9 @@ LAST_MESSAGE_BLOCKS = 8
 CONTEXT_KINDS = frozenset({"text", "document", "image"})
 #: Recurrence assumed for tools and system under ``static_ttl="1h"`` (three expected reads).
 ASSERTED_RECURRENCE = 0.75
+#: Kinds that other requests branch from (a new conversation on a system prompt, a new question
+#: on a document), not only the request's own continuation.
+BRANCH_KINDS: frozenset[Kind] = frozenset({"tools", "system", "context"})
 #: Members a group needs, none of which recurred, before it alone says "these do not recur".
 GROUP_EVIDENCE = 4
 #: Expected-saving tie-break: a checkpoint must earn this many tokens' worth to be spent...
@@ -421,17 +424,28 @@ def _read_point(context: PlanContext, found: Sequence[Boundary]) -> Block | None
 def _valued(context: PlanContext, deeper: Sequence[Boundary]) -> list[list[_Option]]:
     """Each boundary's worthwhile TTLs with their value per token, best first.
 
-    A prefix recurs whenever a longer one through it does, so its chance is at least theirs.
+    A prefix recurs whenever a longer one through it does, so its chance is at least theirs. A
+    new prefix of a :data:`BRANCH_KINDS` kind has two ways back: other requests branching there
+    (its group's rate) and this request going on (the conversation's chance). A new system
+    prompt under a conversation's first question is then worth more than that question's end,
+    which on a model counting its minimum per segment it would otherwise lose to.
     """
     result: list[list[_Option]] = []
     below: dict[TTL, float] = dict.fromkeys(context.ttls, 0.0)
+    goes_on: dict[TTL, float] = below  # the chance through the deepest non-branch boundary
     for i in reversed(range(len(deeper))):
         boundary = deeper[i]
         odds = _extension_odds(context, deeper[i - 1], boundary) if i else 1.0
-        chances = {
-            ttl: max(below[ttl], odds * chance)
-            for ttl, chance in _chances(context, boundary).items()
-        }
+        branch = boundary.kind in BRANCH_KINDS
+        new = branch and boundary.key not in context.observations
+        chances: dict[TTL, float] = {}
+        for ttl, chance in _chances(context, boundary).items():
+            chance *= odds
+            if new:  # either channel brings it back: 1 - P(neither)
+                chance = 1.0 - (1.0 - goes_on[ttl]) * (1.0 - chance)
+            chances[ttl] = max(below[ttl], chance)
+        if not branch:
+            goes_on = chances
         below = chances
         result.append(_options(context, boundary, chances))
     return result[::-1]

@@ -250,6 +250,20 @@ def test_a_new_conversation_on_a_known_prompt_writes_its_first_turn() -> None:
     assert "conversation" in roles(traffic.send(request(SONNET, 3000, [text(500, "chat 1")])))
 
 
+def test_a_new_system_prompt_keeps_its_checkpoint_for_the_next_conversation() -> None:
+    """A deploy changes the system prompt. Its first conversation's opening question is below the
+    minimum past the prompt, so one checkpoint must go: at the prompt, which the next
+    conversations read too, not at the question's end, which only this one's next turn reads."""
+    traffic = Traffic()
+    for chat in range(3):  # conversations on the old prompt go on for four turns
+        turns = [[text(60, f"q{chat}")]]
+        for turn in range(4):
+            traffic.send(request(SONNET, 3000, *turns, seed="v1"), after=20)
+            turns += [[text(150, f"a{chat}.{turn}")], [text(60, f"q{chat}.{turn}")]]
+    plan = traffic.send(request(SONNET, 3000, [text(60, "first")], seed="v2"), after=20)
+    assert roles(plan) == ["system"]
+
+
 def test_one_hour_only_where_the_model_offers_it_and_never_after_five_minutes(
     client_sends_ttl: bool,
 ) -> None:
