@@ -48,6 +48,8 @@ ASSERTED_RECURRENCE = 0.75
 #: Kinds that other requests branch from (a new conversation on a system prompt, a new question
 #: on a document), not only the request's own continuation.
 BRANCH_KINDS: frozenset[Kind] = frozenset({"tools", "system", "context"})
+#: Marks the groups of requests' ends after history no store record knows (a sliding window).
+UNSEEN_HISTORY = "-unseen"
 #: Members a group needs, none of which recurred, before it alone says "these do not recur".
 GROUP_EVIDENCE = 4
 #: Expected-saving tie-break: a checkpoint must earn this many tokens' worth to be spent...
@@ -152,6 +154,9 @@ class Boundary:
     parent: str
     """Store key of the prefix its narrowest group is under: the model for the tool schemas, the
     tool schemas for a system block, tools and system for the rest."""
+    unseen_history: tuple[str, ...] = ()
+    """For a request's end: the groups it joins as well when its history is unseen (see
+    :func:`history_unseen`); with enough members they alone value such ends."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +171,8 @@ class PlanContext:
     now: float
     ttls: tuple[TTL, ...]
     """TTLs the planner may choose from, longest first."""
+    unseen_history: bool
+    """:func:`history_unseen` of this request."""
 
 
 @dataclass(slots=True)  # not frozen: built for every option of every request
@@ -251,7 +258,8 @@ def _keyed(
             parents = (parent, root) if parent != root else (root,)
             groups[kind] = (parent, tuple(f"{p}>{kind}" for p in parents))
         parent, keys = groups[kind]
-        result.append(Boundary(block, kind, _key(spec, block.fingerprint), keys, parent))
+        unseen = tuple(f"{key}{UNSEEN_HISTORY}" for key in keys) if kind == "tail" else ()
+        result.append(Boundary(block, kind, _key(spec, block.fingerprint), keys, parent, unseen))
     return result
 
 
@@ -384,7 +392,8 @@ def plan_checkpoints(
         learned = recurrences(found, known, now)
     if learned:
         known = {**known, **learned}
-    context = PlanContext(layout, spec, policy, _prices(spec), known, now, ttls)
+    unseen = history_unseen(found, known)
+    context = PlanContext(layout, spec, policy, _prices(spec), known, now, ttls, unseen)
     read = _read_point(context, found)
     deeper = [b for b in found if read is None or b.block.index > read.index]
     options = _valued(context, deeper)
@@ -472,6 +481,10 @@ def _chances(context: PlanContext, boundary: Boundary) -> dict[TTL, float]:
         # and the new end's checkpoint serves that; as a branch point it is still unproven.
         own = None
     group = _group(context.observations, boundary.groups) if own is None else None
+    if own is None and boundary.unseen_history and context.unseen_history:
+        apart = _group(context.observations, boundary.unseen_history)
+        if apart is not None and apart.seen >= GROUP_EVIDENCE:  # else: as conversations do
+            group = apart
     learn = not context.policy.skip_one_off_writes
     shared = boundary.kind in ("tools", "system", "context", "message")
     newest_open = boundary.kind == "tail" and _parent_recurs(context, boundary)
@@ -711,8 +724,27 @@ def _placement(cp: PlannedCheckpoint) -> Placement:
 def lookup_keys(found: Sequence[Boundary]) -> list[str]:
     """The store keys planning a request with these boundaries reads: prefixes and groups."""
     keys = [b.key for b in found]
-    keys += dict.fromkeys(group for b in found for group in b.groups)
+    keys += dict.fromkeys(group for b in found for group in (*b.groups, *b.unseen_history))
     return keys
+
+
+def history_unseen(found: Sequence[Boundary], observations: Mapping[str, Observation]) -> bool:
+    """The request carries messages ahead of its last one after a static prefix (tools and
+    system) seen before, yet no store record knows any of their ends: the history was cut or
+    rewritten (a sliding window, a summary), or this process has not seen the conversation
+    before. Whether such a request's end comes back is learned apart as well: a window moving
+    on never re-sends it, while conversations that re-send what they sent do."""
+    history = [b for b in found if b.kind == "message"]
+    return (
+        bool(history)
+        and history[0].parent in observations
+        and not any(b.key in observations for b in history)
+    )
+
+
+def _member_of(boundary: Boundary, unseen: bool) -> tuple[str, ...]:
+    """The groups a new prefix at ``boundary`` joins."""
+    return (*boundary.groups, *boundary.unseen_history) if unseen else boundary.groups
 
 
 def observed(
@@ -729,11 +761,13 @@ def observed(
     read (a hit resets an entry's TTL). ``learned``: the :func:`recurrences`, if known."""
     updates: dict[str, Observation] = {}
     groups = dict(learned) if learned is not None else recurrences(found, observations, now)
+    unseen = history_unseen(found, observations)
     for boundary in found:
         own = observations.get(boundary.key)
         if own is None:
-            updates[boundary.key] = Observation.first(now, " ".join(boundary.groups))
-            for key in boundary.groups:
+            joins = _member_of(boundary, unseen)
+            updates[boundary.key] = Observation.first(now, " ".join(joins))
+            for key in joins:
                 groups[key] = member_added(groups.get(key) or observations.get(key), now)
         else:
             updates[boundary.key] = own.seen_again(now)

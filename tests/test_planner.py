@@ -264,6 +264,26 @@ def test_a_new_system_prompt_keeps_its_checkpoint_for_the_next_conversation() ->
     assert roles(plan) == ["system"]
 
 
+def test_a_sliding_window_stops_writing_ends_no_later_request_re_sends() -> None:
+    """An app that sends only the last few messages (trim_messages) never re-sends a request's
+    end once its window moves on. Conversations that keep their history taught the planner that
+    ends come back; the windowed ones learn apart that theirs do not."""
+    traffic = Traffic()
+    for chat in range(3):  # conversations that re-send their whole history
+        turns = [[text(60, f"q{chat}")]]
+        for turn in range(4):
+            traffic.send(request(SONNET, 3000, *turns), after=20)
+            turns += [[text(150, f"a{chat}.{turn}")], [text(60, f"q{chat}.{turn}")]]
+    history = [[text(60, "w")]]
+    plans = []
+    for turn in range(12):  # one that keeps its last five messages
+        plans.append(traffic.send(request(SONNET, 3000, *history[-5:]), after=20))
+        history += [[text(150, f"wa{turn}")], [text(60, f"wq{turn}")]]
+        if len(history) > 5:
+            history = history[2:]
+    assert all(roles(plan) == ["bridge"] for plan in plans[-4:])  # reads the system prompt
+
+
 def test_one_hour_only_where_the_model_offers_it_and_never_after_five_minutes(
     client_sends_ttl: bool,
 ) -> None:
