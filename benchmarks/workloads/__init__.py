@@ -14,8 +14,10 @@ from . import (
     nova_agent,
     nova_long_chat,
     one_off,
+    prompt_deploys,
     rag_chat,
     resumed_chats,
+    sliding_window,
     sparse,
     support_chat,
     timestamp,
@@ -41,6 +43,8 @@ WORKLOADS: tuple[Workload, ...] = (
     doc_corpus.WORKLOAD,
     nova_agent.WORKLOAD,
     haiku_chat.WORKLOAD,
+    prompt_deploys.WORKLOAD,
+    sliding_window.WORKLOAD,
 )
 
 
