@@ -4,17 +4,18 @@ A chat re-sends its history every turn, so everything ahead of the newest messag
 schemas, the system blocks, the sampled message ends -- gives the same boundaries as it did last
 turn. They are kept by what fixes them: the model spec and the policy, the number of messages,
 the last block ahead of the last message (its fingerprint covers every block before it, with the
-message each belongs to) and, on a model with a cache cap, whether the request is over it. Only
-the last message is looked at again.
+message each belongs to), which message closes the conversation (the last, or the one before an
+assistant prefill) and, on a model with a cache cap, whether the request is over it. Only the
+closing message is looked at again.
 """
 
 from __future__ import annotations
 
 from ._layout import Layout
 from ._models import ModelSpec
-from ._planner import Boundary, CachePolicy, Head, boundaries, head_of
+from ._planner import Boundary, CachePolicy, Head, boundaries, closing_message, head_of
 
-_Key = tuple[str, int, int, str, bool]
+_Key = tuple[str, int, int, str, bool, int]
 
 
 class BoundaryMemo:
@@ -34,7 +35,7 @@ class BoundaryMemo:
         ahead = layout.message_starts[count - 1]
         anchor = layout.blocks[ahead - 1].fingerprint if ahead else ""
         capped = bool(spec.max_cached_tokens) and layout.total_tokens > spec.max_cached_tokens
-        key = (spec.model_id, count, ahead, anchor, capped)
+        key = (spec.model_id, count, ahead, anchor, capped, closing_message(layout))
         kept = self._heads.get(key)
         if kept is not None and kept[0] is spec and kept[1] is policy:
             head = kept[2]

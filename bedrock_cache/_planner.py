@@ -186,7 +186,7 @@ class _Option:
 
 @dataclass(frozen=True)
 class Head:
-    """The boundaries of a request ahead of its last message, and the store keys of its model,
+    """The boundaries of a request ahead of its closing message, and the store keys of its model,
     tool schemas and static prefix (what keys the groups of the rest)."""
 
     boundaries: tuple[Boundary, ...]
@@ -205,7 +205,7 @@ def boundaries(
     """The boundaries of a request the planner considers, in prefix order (what to look up).
 
     ``head``: :func:`head_of` this request, if the caller kept it from an earlier request with
-    the same blocks ahead of the last message (and the same spec, policy and message count).
+    the same blocks ahead of the closing message (and the same spec, policy and message count).
     """
     policy = policy or CachePolicy()
     if not spec.supports_caching or not layout.blocks:
@@ -217,10 +217,10 @@ def boundaries(
 
 
 def head_of(layout: Layout, spec: ModelSpec, policy: CachePolicy) -> Head:
-    """The part of :func:`boundaries` ahead of the last message: the tool schemas, the system
-    blocks and the sampled message ends. A function of the blocks ahead of the last message, the
-    number of messages, the spec, the policy and whether the request is over the model's cache
-    cap (:func:`_under_cap`)."""
+    """The part of :func:`boundaries` ahead of the closing message (:func:`closing_message`):
+    the tool schemas, the system blocks and the sampled message ends. A function of the blocks
+    ahead of the closing message, the number of messages, the spec, the policy and whether the
+    request is over the model's cache cap (:func:`_under_cap`)."""
     return _head(layout, spec, policy, _Allowed(layout, spec))
 
 
@@ -270,7 +270,7 @@ def _key(spec: ModelSpec, fingerprint: str) -> str:
 def _message_boundaries(
     layout: Layout, spec: ModelSpec, policy: CachePolicy, allowed: Callable[[Block], bool]
 ) -> list[tuple[Block, Kind]]:
-    """The sampled message ends ahead of the last message."""
+    """The sampled message ends ahead of the closing message."""
     count = layout.message_count
     found: list[tuple[Block, Kind]] = []
     if count and policy.cache_conversation:
@@ -283,15 +283,26 @@ def _message_boundaries(
     return found
 
 
+def closing_message(layout: Layout) -> int:
+    """The message whose end is the conversation's end: the last one, or the one before an
+    assistant message that ends the request (a prefill the answer will replace, so the next
+    request never re-sends it). ``-1`` without messages."""
+    last = layout.message_count - 1
+    if last < 1 or layout.message_starts[last] >= len(layout.blocks):
+        return last
+    return last - 1 if layout.blocks[layout.message_starts[last]].role == "assistant" else last
+
+
 def _last_message(
     layout: Layout, policy: CachePolicy, allowed: Callable[[Block], bool]
 ) -> list[tuple[Block, Kind]]:
-    """Shared context ahead of the question in the last message, and the request's end."""
-    count = layout.message_count
-    if not count:
+    """Shared context ahead of the question in the closing message, and the conversation's end
+    (:func:`closing_message`)."""
+    closing = closing_message(layout)
+    if closing < 0:
         return []
     found: list[tuple[Block, Kind]] = []
-    last = layout.message_range(count - 1)
+    last = layout.message_range(closing)
     tail = _last_allowed(layout, last, allowed)
     if policy.cache_documents and tail is not None:
         start = max(last.start, tail.index - LAST_MESSAGE_BLOCKS)
@@ -303,8 +314,9 @@ def _last_message(
 
 
 def _sampled_messages(layout: Layout, spec: ModelSpec) -> set[int]:
-    """The last few message indices before the last message, then every doubling distance back."""
-    count = layout.message_count - 1
+    """The last few message indices before the closing message, then every doubling distance
+    back."""
+    count = max(0, closing_message(layout))
     recent = max(0, count - RECENT_MESSAGES)
     if recent and spec.min_tokens and not spec.lookback_blocks:
         newest = layout.tokens_through(count - 1)
@@ -322,12 +334,12 @@ def _sampled_messages(layout: Layout, spec: ModelSpec) -> set[int]:
 
 
 def _under_cap(layout: Layout, spec: ModelSpec) -> set[int]:
-    """The last message ahead of the last one that ends within the model's cache cap: past the
+    """The last message ahead of the closing one that ends within the model's cache cap: past the
     cap nothing new is cached, so the entry there is the one a long chat goes on reading."""
     cap = spec.max_cached_tokens
     if not cap or layout.total_tokens <= cap:
         return set()
-    ends = [layout.tokens_through(m) for m in range(layout.message_count - 1)]
+    ends = [layout.tokens_through(m) for m in range(max(0, closing_message(layout)))]
     within = bisect_right(ends, cap)
     return {within - 1} if within else set()
 

@@ -284,6 +284,24 @@ def test_a_sliding_window_stops_writing_ends_no_later_request_re_sends() -> None
     assert all(roles(plan) == ["bridge"] for plan in plans[-4:])  # reads the system prompt
 
 
+def test_a_prefilled_answer_leaves_the_conversation_end_on_the_question() -> None:
+    """A request that ends with the start of the answer (an assistant prefill, say "{") is never
+    re-sent as is: the next turn carries the whole answer. The question before it is what the
+    next turn re-sends, so the conversation's checkpoint goes there, every turn."""
+    traffic = Traffic()
+    turns: list[list[dict[str, Any]]] = []
+    for turn in range(6):
+        turns.append([text(80, f"q{turn}")])
+        req = request(SONNET, 3000, *turns, [{"text": "{"}])
+        plan = traffic.send(req)
+        question_end = Layout.of(req).message_range(len(turns) - 1).stop - 1
+        if turn:
+            assert [(cp.role, cp.after) for cp in plan.checkpoints] == [
+                ("conversation", question_end)
+            ]
+        turns.append([text(200, f"a{turn}")])
+
+
 def test_one_hour_only_where_the_model_offers_it_and_never_after_five_minutes(
     client_sends_ttl: bool,
 ) -> None:
