@@ -14,6 +14,7 @@ from . import (
     nova_agent,
     nova_long_chat,
     one_off,
+    prefill_chat,
     prompt_deploys,
     rag_chat,
     resumed_chats,
@@ -45,6 +46,7 @@ WORKLOADS: tuple[Workload, ...] = (
     haiku_chat.WORKLOAD,
     prompt_deploys.WORKLOAD,
     sliding_window.WORKLOAD,
+    prefill_chat.WORKLOAD,
 )
 
 
