@@ -474,15 +474,17 @@ def _valued(context: PlanContext, deeper: Sequence[Boundary]) -> list[list[_Opti
 
 def _extension_odds(context: PlanContext, parent: Boundary, boundary: Boundary) -> float:
     """How likely a system block comes back with the system blocks before it: (times seen
-    together + 1) / (times those were seen + 2). Seen as often, it is likely but unproven,
-    so an earlier boundary wins unless the block adds much; a block that changes on every
-    request (a timestamp) never holds the static prefix's checkpoint."""
+    together + 1) / (times those were seen + 1.5), two in three at first sight (system blocks
+    are written to be re-sent). Seen as often, it is likely but unproven, so an earlier boundary
+    wins unless the block adds much; a block that changes on every request (a timestamp) never
+    holds the static prefix's checkpoint, and the instructions after one (the minute's requests
+    read them) are still written the first time."""
     if boundary.kind != "system" or parent.kind != "system":
         return 1.0
     observations = context.observations
     together = observations[boundary.key].seen if boundary.key in observations else 0
     alone = observations[parent.key].seen if parent.key in observations else 0
-    return (together + 1) / (alone + 2)
+    return (together + 1) / (alone + 1.5)
 
 
 def _chances(context: PlanContext, boundary: Boundary) -> dict[TTL, float]:

@@ -96,6 +96,16 @@ def test_a_system_block_that_changes_every_time_never_holds_the_static_checkpoin
     assert 0 in placed and 1 not in placed
 
 
+def test_instructions_after_a_timestamp_are_written_the_first_time() -> None:
+    """The current time as the first system block, the instructions after it: the requests of
+    the same minute re-send both, so the first request writes them as a prompt without the
+    timestamp would be written."""
+    req = request(SONNET, 3000, [text(150, "q")])
+    req["system"].insert(0, {"text": "Current time: 10:00"})
+    plan = Traffic().send(req)
+    assert [(cp.role, cp.after) for cp in plan.checkpoints] == [("system", 1)]
+
+
 def test_a_changed_system_prompt_inherits_what_conversations_did_under_the_last_one() -> None:
     """A timestamp in the system prompt starts a new static prefix every minute: conversations
     begun in the new minute are written as the earlier ones were, before any of them went on."""
