@@ -22,6 +22,7 @@ from . import (
     sparse,
     support_chat,
     timestamp,
+    timestamp_first,
     tool_choice,
     wide_turns,
 )
@@ -47,6 +48,7 @@ WORKLOADS: tuple[Workload, ...] = (
     prompt_deploys.WORKLOAD,
     sliding_window.WORKLOAD,
     prefill_chat.WORKLOAD,
+    timestamp_first.WORKLOAD,
 )
 
 
