@@ -4,11 +4,14 @@ A pure function of (layout, model spec, policy, observations, time), in four ste
 
 1. **Boundaries** -- where a checkpoint may stand and what it would close: the tool schemas,
    each system block, message ends (the recent ones, and a sparse sample further back), the
-   blocks of the last message (shared context before a question), and the end of the request.
+   blocks of the closing message (shared context before a question), and the conversation's
+   end (the request's, or the question's before an assistant prefill).
 2. **Read point** -- the deepest boundary holding a live entry we placed: reading it is free, so
    a checkpoint reaches it (by lookback, or a bridge exactly there).
 3. **Valuation** -- each deeper boundary's expected reads within each TTL, from how often that
-   prefix (or, when new, others of its kind under the same parent) recurred.
+   prefix (or, when new, others of its kind under the same parent, and for a new system prompt
+   or document also this conversation going on) recurred; the end of a request whose history no
+   record knows is valued apart once such ends have been seen often enough.
 4. **Allocation** -- the checkpoints and TTLs maximising the expected saving, by dynamic
    programming over the boundaries: a segment is written once at its checkpoint's TTL and read
    as often as that checkpoint's prefix recurs. Within the model's limit (user-placed ones
