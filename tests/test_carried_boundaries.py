@@ -3,7 +3,8 @@
 Invariant: a cache that takes the boundaries ahead of each request's last message from an
 earlier request with the same blocks there plans every call exactly as one that reads every
 request afresh -- with two conversations interleaved on one cache, a new turn, the last question
-replaced, an earlier message edited in place, a system prompt changed, and a switch of model.
+replaced, an answer prefilled, an earlier message edited in place, a system prompt changed, and a
+switch of model.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def traffic() -> list[tuple[str, str, list[dict[str, Any]]]]:
                 calls.append(
                     (model, system, [*history, {"role": "user", "content": [{"text": "?"}]}])
                 )
+            if n in (1, 2) and who == "bob":  # the answer prefilled (the question closes)
+                prefill = {"role": "assistant", "content": [{"text": "{"}]}
+                calls.append((model, system, [*history, question, prefill]))
             history += turn(n, who)
         if n == 3:
             alice[0]["content"][0]["text"] += " (edited)"  # in place, in an earlier message
