@@ -52,6 +52,7 @@ ASSERTED_RECURRENCE = 0.75
 #: on a document), not only the request's own continuation.
 BRANCH_KINDS: frozenset[Kind] = frozenset({"tools", "system", "context"})
 #: Marks the groups of requests' ends after history no store record knows (a sliding window).
+#: A suffix, so ``">tail"`` in a record's groups still says it was seen as a conversation's end.
 UNSEEN_HISTORY = "-unseen"
 #: Members a group needs, none of which recurred, before it alone says "these do not recur".
 GROUP_EVIDENCE = 4
