@@ -477,18 +477,19 @@ def _valued(context: PlanContext, deeper: Sequence[Boundary]) -> list[list[_Opti
 
 
 def _extension_odds(context: PlanContext, parent: Boundary, boundary: Boundary) -> float:
-    """How likely a system block comes back with the system blocks before it: (times seen
-    together + 1) / (times those were seen + 1.5), two in three at first sight (system blocks
-    are written to be re-sent). Seen as often, it is likely but unproven, so an earlier boundary
-    wins unless the block adds much; a block that changes on every request (a timestamp) never
-    holds the static prefix's checkpoint, and the instructions after one (the minute's requests
-    read them) are still written the first time."""
-    if boundary.kind != "system" or parent.kind != "system":
-        return 1.0
+    """How likely a system block seen for the first time comes back with the system blocks
+    before it: 1 / (times those were seen + 1.5), two in three when they are new too (system
+    blocks are written to be re-sent). A block that changes on every request (a timestamp) so
+    never holds the static prefix's checkpoint, and the instructions after one (the minute's
+    requests read them) are still written the first time. A block seen before is valued by its
+    own recurrence, which measures this directly: one of a few documents loaded into the
+    system prompt after shared instructions recurs as its own gaps say, not as its share of
+    the instructions' traffic."""
     observations = context.observations
-    together = observations[boundary.key].seen if boundary.key in observations else 0
-    alone = observations[parent.key].seen if parent.key in observations else 0
-    return (together + 1) / (alone + 1.5)
+    if boundary.kind != "system" or parent.kind != "system" or boundary.key in observations:
+        return 1.0
+    before = observations.get(parent.key)
+    return 1.0 / ((before.seen if before is not None else 0) + 1.5)
 
 
 def _chances(context: PlanContext, boundary: Boundary) -> dict[TTL, float]:

@@ -106,6 +106,22 @@ def test_instructions_after_a_timestamp_are_written_the_first_time() -> None:
     assert [(cp.role, cp.after) for cp in plan.checkpoints] == [("system", 1)]
 
 
+def test_a_document_loaded_into_the_system_prompt_is_written_as_its_own_gaps_say() -> None:
+    """Shared instructions (below the minimum alone), then one of three documents, each asked
+    about every ten minutes: a document seen before is written for the hour its gaps call for,
+    not discounted as a third of the instructions' traffic (a timestamp's discount)."""
+    traffic = Traffic()
+
+    def asked(doc: int, question: int) -> dict[str, Any]:
+        req = request(SONNET, 500, [text(80, f"q{question}")], seed="instructions")
+        req["system"].append(text(3000, f"document {doc} "))
+        return req
+
+    plans = [traffic.send(asked(n % 3, n), after=200) for n in range(9)]
+    later = [[(cp.role, cp.after, cp.ttl) for cp in plan.checkpoints] for plan in plans[3:6]]
+    assert later == [[("system", 1, "1h")]] * 3
+
+
 def test_a_changed_system_prompt_inherits_what_conversations_did_under_the_last_one() -> None:
     """A timestamp in the system prompt starts a new static prefix every minute: conversations
     begun in the new minute are written as the earlier ones were, before any of them went on."""
