@@ -10,8 +10,10 @@ A pure function of (layout, model spec, policy, observations, time), in four ste
    a checkpoint reaches it (by lookback, or a bridge exactly there).
 3. **Valuation** -- each deeper boundary's expected reads within each TTL, from how often that
    prefix (or, when new, others of its kind under the same parent, and for a new system prompt
-   or document also this conversation going on) recurred; the end of a request whose history no
-   record knows is valued apart once such ends have been seen often enough.
+   or document also this conversation going on) recurred; a system block seen before by its own
+   recurrence alone. The end of a request whose history no record knows, and the message ends
+   under a system prompt seen for the first time, are valued apart once such ends have been
+   seen often enough.
 4. **Allocation** -- the checkpoints and TTLs maximising the expected saving, by dynamic
    programming over the boundaries: a segment is written once at its checkpoint's TTL and read
    as often as that checkpoint's prefix recurs. Within the model's limit (user-placed ones
@@ -54,6 +56,11 @@ BRANCH_KINDS: frozenset[Kind] = frozenset({"tools", "system", "context"})
 #: Marks the groups of requests' ends after history no store record knows (a sliding window).
 #: A suffix, so ``">tail"`` in a record's groups still says it was seen as a conversation's end.
 UNSEEN_HISTORY = "-unseen"
+#: Marks the groups of message ends and requests' ends under a static prefix seen for the first
+#: time (a system prompt holding a turn's retrieved context, a tenant's first request).
+NEW_STATIC = "-new-static"
+#: Kinds that come back only as the request's conversation goes on.
+FOLLOW_KINDS: frozenset[Kind] = frozenset({"message", "tail"})
 #: Members a group needs, none of which recurred, before it alone says "these do not recur".
 GROUP_EVIDENCE = 4
 #: Expected-saving tie-break: a checkpoint must earn this many tokens' worth to be spent...
@@ -161,6 +168,12 @@ class Boundary:
     unseen_history: tuple[str, ...] = ()
     """For a request's end: the groups it joins as well when its history is unseen (see
     :func:`history_unseen`); with enough members they alone value such ends."""
+    new_static: tuple[str, ...] = ()
+    """For a message end or a request's end under tools or a system prompt: the group it joins
+    as well when that static prefix is new; with enough members it alone values such ends. A
+    conversation goes on under the same system prompt, or (when the prompt holds what changes
+    each turn) it never re-sends this prefix: what conversations did under known prompts does
+    not tell which."""
 
 
 @dataclass(frozen=True)
@@ -263,7 +276,9 @@ def _keyed(
             groups[kind] = (parent, tuple(f"{p}>{kind}" for p in parents))
         parent, keys = groups[kind]
         unseen = tuple(f"{key}{UNSEEN_HISTORY}" for key in keys) if kind == "tail" else ()
-        result.append(Boundary(block, kind, _key(spec, block.fingerprint), keys, parent, unseen))
+        fresh = (f"{keys[-1]}{NEW_STATIC}",) if kind in FOLLOW_KINDS and parent != root else ()
+        key = _key(spec, block.fingerprint)
+        result.append(Boundary(block, kind, key, keys, parent, unseen, fresh))
     return result
 
 
@@ -500,8 +515,11 @@ def _chances(context: PlanContext, boundary: Boundary) -> dict[TTL, float]:
         # and the new end's checkpoint serves that; as a branch point it is still unproven.
         own = None
     group = _group(context.observations, boundary.groups) if own is None else None
-    if own is None and boundary.unseen_history and context.unseen_history:
-        apart = _group(context.observations, boundary.unseen_history)
+    if own is None:
+        apart = _group(
+            context.observations,
+            _apart(boundary, context.observations, unseen=context.unseen_history),
+        )
         if apart is not None and apart.seen >= GROUP_EVIDENCE:  # else: as conversations do
             group = apart
     learn = not context.policy.skip_one_off_writes
@@ -743,7 +761,9 @@ def _placement(cp: PlannedCheckpoint) -> Placement:
 def lookup_keys(found: Sequence[Boundary]) -> list[str]:
     """The store keys planning a request with these boundaries reads: prefixes and groups."""
     keys = [b.key for b in found]
-    keys += dict.fromkeys(group for b in found for group in (*b.groups, *b.unseen_history))
+    keys += dict.fromkeys(
+        group for b in found for group in (*b.groups, *b.unseen_history, *b.new_static)
+    )
     return keys
 
 
@@ -761,9 +781,23 @@ def history_unseen(found: Sequence[Boundary], observations: Mapping[str, Observa
     )
 
 
-def _member_of(boundary: Boundary, unseen: bool) -> tuple[str, ...]:
+def _apart(
+    boundary: Boundary, observations: Mapping[str, Observation], *, unseen: bool
+) -> tuple[str, ...]:
+    """The groups that learn apart what a new prefix at ``boundary`` does: after unseen history
+    (``unseen``: :func:`history_unseen`), or under a static prefix seen for the first time."""
+    if unseen and boundary.unseen_history:
+        return boundary.unseen_history
+    if boundary.new_static and boundary.parent not in observations:
+        return boundary.new_static
+    return ()
+
+
+def _member_of(
+    boundary: Boundary, observations: Mapping[str, Observation], unseen: bool
+) -> tuple[str, ...]:
     """The groups a new prefix at ``boundary`` joins."""
-    return (*boundary.groups, *boundary.unseen_history) if unseen else boundary.groups
+    return (*boundary.groups, *_apart(boundary, observations, unseen=unseen))
 
 
 def observed(
@@ -784,7 +818,7 @@ def observed(
     for boundary in found:
         own = observations.get(boundary.key)
         if own is None:
-            joins = _member_of(boundary, unseen)
+            joins = _member_of(boundary, observations, unseen)
             updates[boundary.key] = Observation.first(now, " ".join(joins))
             for key in joins:
                 groups[key] = member_added(groups.get(key) or observations.get(key), now)

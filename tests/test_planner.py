@@ -310,6 +310,24 @@ def test_a_sliding_window_stops_writing_ends_no_later_request_re_sends() -> None
     assert all(roles(plan) == ["bridge"] for plan in plans[-4:])  # reads the system prompt
 
 
+def test_a_system_prompt_holding_each_turns_context_stops_being_written() -> None:
+    """A history-aware RAG chain: each turn a rephrase call on a fixed prompt (its conversation
+    goes on), then the answer call, whose system prompt holds the turn's retrieved context, so
+    no later request re-sends it. The rephrase calls taught the planner that conversations go
+    on; answer calls, under a prompt never seen before, learn apart that theirs do not."""
+    traffic = Traffic()
+    plans = []
+    for chat in range(3):
+        history: list[list[dict[str, Any]]] = []
+        for turn in range(5):
+            question = [text(60, f"q{chat}.{turn}")]
+            traffic.send(request(SONNET, 1200, *history, question, seed="rephrase"), after=20)
+            answer = request(SONNET, 2500, *history, question, seed=f"context {chat}.{turn} ")
+            plans.append(traffic.send(answer, after=2))
+            history += [question, [text(200, f"a{chat}.{turn}")]]
+    assert [plan.checkpoints for plan in plans[-6:]] == [()] * 6
+
+
 def test_a_prefilled_answer_leaves_the_conversation_end_on_the_question() -> None:
     """A request that ends with the start of the answer (an assistant prefill, say "{") is never
     re-sent as is: the next turn carries the whole answer. The question before it is what the
