@@ -6,8 +6,10 @@ from ..calls import Workload
 from . import (
     agent_tools,
     bursty_batch,
+    context_in_system,
     doc_corpus,
     doc_qa,
+    docs_in_system,
     few_shot,
     haiku_chat,
     multi_tenant,
@@ -49,6 +51,8 @@ WORKLOADS: tuple[Workload, ...] = (
     sliding_window.WORKLOAD,
     prefill_chat.WORKLOAD,
     timestamp_first.WORKLOAD,
+    docs_in_system.WORKLOAD,
+    context_in_system.WORKLOAD,
 )
 
 
