@@ -492,16 +492,24 @@ def _valued(context: PlanContext, deeper: Sequence[Boundary]) -> list[list[_Opti
 
 
 def _extension_odds(context: PlanContext, parent: Boundary, boundary: Boundary) -> float:
-    """How likely a system block seen for the first time comes back with the system blocks
-    before it: 1 / (times those were seen + 1.5), two in three when they are new too (system
-    blocks are written to be re-sent). A block that changes on every request (a timestamp) so
-    never holds the static prefix's checkpoint, and the instructions after one (the minute's
-    requests read them) are still written the first time. A block seen before is valued by its
-    own recurrence, which measures this directly: one of a few documents loaded into the
-    system prompt after shared instructions recurs as its own gaps say, not as its share of
-    the instructions' traffic."""
+    """How likely a block seen for the first time comes back with the system blocks before it:
+    1 / (times those were seen + 1.5), two in three when they are new too. It discounts a later
+    system block (system blocks are written to be re-sent) and a block ahead of the question
+    that adds less than the model's minimum (a time stamp, a user id), which could hold a
+    checkpoint only in place of the system prompt's: a block that changes on every request so
+    never takes the static prefix's checkpoint, and the instructions after a timestamp block
+    (the minute's requests read them) are still written the first time. A document ahead of
+    the question is valued by its kind (other documents, the conversation going on), and a
+    block seen before by its own recurrence, which measures this directly: one of a few
+    documents loaded into the system prompt after shared instructions recurs as its own gaps
+    say, not as its share of the instructions' traffic."""
     observations = context.observations
-    if boundary.kind != "system" or parent.kind != "system" or boundary.key in observations:
+    if parent.kind != "system" or boundary.key in observations:
+        return 1.0
+    added = boundary.block.cumulative - parent.block.cumulative
+    if boundary.kind != "system" and (
+        boundary.kind != "context" or added >= context.spec.min_tokens
+    ):
         return 1.0
     before = observations.get(parent.key)
     return 1.0 / ((before.seen if before is not None else 0) + 1.5)

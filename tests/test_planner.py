@@ -122,6 +122,22 @@ def test_a_document_loaded_into_the_system_prompt_is_written_as_its_own_gaps_say
     assert later == [[("system", 1, "1h")]] * 3
 
 
+def test_a_time_stamp_ahead_of_the_question_leaves_the_checkpoint_on_the_system_prompt() -> None:
+    """Each user message starts with the current minute. The stamp could hold a checkpoint only in
+    place of the system prompt's (a segment under the minimum cannot follow one), and a
+    conversation begun in another minute would find nothing to read: the system prompt is
+    written, and the next conversation reads it."""
+    traffic = Traffic()
+
+    def opening(minute: int) -> dict[str, Any]:
+        stamp = {"text": f"Current time: 2026-11-26T10:{minute:02d}Z"}
+        return request(SONNET, 3000, [stamp, text(150, f"q{minute}")])
+
+    assert roles(traffic.send(opening(0))) == ["system"]
+    # the next conversation's end, which reaches the system prompt's entry by lookback
+    assert roles(traffic.send(opening(1), after=60)) == ["conversation"]
+
+
 def test_a_changed_system_prompt_inherits_what_conversations_did_under_the_last_one() -> None:
     """A timestamp in the system prompt starts a new static prefix every minute: conversations
     begun in the new minute are written as the earlier ones were, before any of them went on."""

@@ -22,6 +22,7 @@ from . import (
     resumed_chats,
     sliding_window,
     sparse,
+    stamped_questions,
     support_chat,
     timestamp,
     timestamp_first,
@@ -53,6 +54,7 @@ WORKLOADS: tuple[Workload, ...] = (
     timestamp_first.WORKLOAD,
     docs_in_system.WORKLOAD,
     context_in_system.WORKLOAD,
+    stamped_questions.WORKLOAD,
 )
 
 
