@@ -506,10 +506,8 @@ def _extension_odds(context: PlanContext, parent: Boundary, boundary: Boundary) 
     observations = context.observations
     if parent.kind != "system" or boundary.key in observations:
         return 1.0
-    added = boundary.block.cumulative - parent.block.cumulative
-    if boundary.kind != "system" and (
-        boundary.kind != "context" or added >= context.spec.min_tokens
-    ):
+    small = boundary.block.cumulative - parent.block.cumulative < context.spec.min_tokens
+    if boundary.kind != "system" and not (boundary.kind == "context" and small):
         return 1.0
     before = observations.get(parent.key)
     return 1.0 / ((before.seen if before is not None else 0) + 1.5)
