@@ -106,7 +106,9 @@ def test_instructions_after_a_timestamp_are_written_the_first_time() -> None:
     assert [(cp.role, cp.after) for cp in plan.checkpoints] == [("system", 1)]
 
 
-def test_a_document_loaded_into_the_system_prompt_is_written_as_its_own_gaps_say() -> None:
+def test_a_document_loaded_into_the_system_prompt_is_written_as_its_own_gaps_say(
+    client_sends_ttl: bool,
+) -> None:
     """Shared instructions (below the minimum alone), then one of three documents, each asked
     about every ten minutes: a document seen before is written for the hour its gaps call for,
     not discounted as a third of the instructions' traffic (a timestamp's discount)."""
@@ -119,7 +121,10 @@ def test_a_document_loaded_into_the_system_prompt_is_written_as_its_own_gaps_say
 
     plans = [traffic.send(asked(n % 3, n), after=200) for n in range(9)]
     later = [[(cp.role, cp.after, cp.ttl) for cp in plan.checkpoints] for plan in plans[3:6]]
-    assert later == [[("system", 1, "1h")]] * 3
+    if client_sends_ttl:
+        assert later == [[("system", 1, "1h")]] * 3
+    else:  # this botocore cannot send a ttl: a 5m entry would be gone before the next ask
+        assert later == [[]] * 3
 
 
 def test_a_time_stamp_ahead_of_the_question_leaves_the_checkpoint_on_the_system_prompt() -> None:
