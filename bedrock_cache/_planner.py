@@ -473,13 +473,14 @@ def _valued(context: PlanContext, deeper: Sequence[Boundary]) -> list[list[_Opti
     result: list[list[_Option]] = []
     below: dict[TTL, float] = dict.fromkeys(context.ttls, 0.0)
     goes_on: dict[TTL, float] = below  # the chance through the deepest non-branch boundary
+    continued = False  # a deeper prefix of this request was seen before
     for i in reversed(range(len(deeper))):
         boundary = deeper[i]
         odds = _extension_odds(context, deeper[i - 1], boundary) if i else 1.0
         branch = boundary.kind in BRANCH_KINDS
         new = branch and boundary.key not in context.observations
         chances: dict[TTL, float] = {}
-        for ttl, chance in _chances(context, boundary).items():
+        for ttl, chance in _chances(context, boundary, continued=continued).items():
             chance *= odds
             if new:  # either channel brings it back: 1 - P(neither)
                 chance = 1.0 - (1.0 - goes_on[ttl]) * (1.0 - chance)
@@ -487,6 +488,7 @@ def _valued(context: PlanContext, deeper: Sequence[Boundary]) -> list[list[_Opti
         if not branch:
             goes_on = chances
         below = chances
+        continued = continued or boundary.key in context.observations
         result.append(_options(context, boundary, chances))
     return result[::-1]
 
@@ -513,12 +515,16 @@ def _extension_odds(context: PlanContext, parent: Boundary, boundary: Boundary) 
     return 1.0 / ((before.seen if before is not None else 0) + 1.5)
 
 
-def _chances(context: PlanContext, boundary: Boundary) -> dict[TTL, float]:
-    """The boundary's chance of recurring within each TTL the planner may choose."""
+def _chances(
+    context: PlanContext, boundary: Boundary, *, continued: bool = False
+) -> dict[TTL, float]:
+    """The boundary's chance of recurring within each TTL the planner may choose.
+    ``continued``: a deeper prefix of this request was seen before."""
     own = context.observations.get(boundary.key)
-    if own is not None and boundary.kind == "message" and ">tail" in own.group:
-        # Seen before only as a conversation's end: it recurs because the conversation goes on,
-        # and the new end's checkpoint serves that; as a branch point it is still unproven.
+    if own is not None and boundary.kind == "message" and (">tail" in own.group or continued):
+        # Seen before only as a conversation's end, or ahead of a longer prefix this request
+        # also carries that was seen before: it recurs because the conversation goes on, and
+        # the new end's checkpoint serves that; as a branch point it is still unproven.
         own = None
     group = _group(context.observations, boundary.groups) if own is None else None
     if own is None:

@@ -349,6 +349,25 @@ def test_a_system_prompt_holding_each_turns_context_stops_being_written() -> Non
     assert [plan.checkpoints for plan in plans[-6:]] == [()] * 6
 
 
+def test_after_a_pause_the_checkpoint_goes_back_to_the_conversations_end() -> None:
+    """A long chat of short turns that pauses past five minutes: the pause rewrites the
+    conversation, and every turn after it reads it and writes its own end again. An answer's
+    end seen in the last request recurs because the conversation goes on (the question after
+    it came back too), not as a branch point, so it never takes the checkpoint from the end
+    and leaves each turn's last messages unread."""
+    traffic = Traffic()
+    turns: list[list[dict[str, Any]]] = []
+    plans = []
+    for turn in range(40):
+        turns.append([text(60, f"q{turn}")])
+        req = request(SONNET, 1500, *turns)
+        plans.append((traffic.send(req, after=400 if turn == 30 else 30), Layout.of(req)))
+        turns.append([text(180, f"a{turn}")])
+    for plan, layout in plans[31:]:
+        ends = [cp.after for cp in plan.checkpoints if cp.role == "conversation"]
+        assert ends == [len(layout.blocks) - 1]
+
+
 def test_a_prefilled_answer_leaves_the_conversation_end_on_the_question() -> None:
     """A request that ends with the start of the answer (an assistant prefill, say "{") is never
     re-sent as is: the next turn carries the whole answer. The question before it is what the
