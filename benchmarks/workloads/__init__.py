@@ -12,6 +12,7 @@ from . import (
     docs_in_system,
     few_shot,
     haiku_chat,
+    long_chat_pause,
     multi_tenant,
     nova_agent,
     nova_long_chat,
@@ -55,6 +56,7 @@ WORKLOADS: tuple[Workload, ...] = (
     docs_in_system.WORKLOAD,
     context_in_system.WORKLOAD,
     stamped_questions.WORKLOAD,
+    long_chat_pause.WORKLOAD,
 )
 
 
