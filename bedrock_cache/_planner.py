@@ -61,6 +61,10 @@ UNSEEN_HISTORY = "-unseen"
 NEW_STATIC = "-new-static"
 #: Kinds that come back only as the request's conversation goes on.
 FOLLOW_KINDS: frozenset[Kind] = frozenset({"message", "tail"})
+#: Marks the groups of message ends and requests' ends with no tools or system prompt ahead of
+#: them (one-shot calls with their instructions in the user message): they learn apart from the
+#: conversations under a prompt on the same model, which go on as theirs may not.
+BARE = "-bare"
 #: Members a group needs, none of which recurred, before it alone says "these do not recur".
 GROUP_EVIDENCE = 4
 #: Expected-saving tie-break: a checkpoint must earn this many tokens' worth to be spent...
@@ -273,7 +277,8 @@ def _keyed(
         if kind not in groups:
             parent = root if kind == "tools" else tools if kind == "system" else static
             parents = (parent, root) if parent != root else (root,)
-            groups[kind] = (parent, tuple(f"{p}>{kind}" for p in parents))
+            bare = BARE if parent == root and kind in FOLLOW_KINDS else ""
+            groups[kind] = (parent, tuple(f"{p}>{kind}{bare}" for p in parents))
         parent, keys = groups[kind]
         unseen = tuple(f"{key}{UNSEEN_HISTORY}" for key in keys) if kind == "tail" else ()
         fresh = (f"{keys[-1]}{NEW_STATIC}",) if kind in FOLLOW_KINDS and parent != root else ()

@@ -368,6 +368,24 @@ def test_after_a_pause_the_checkpoint_goes_back_to_the_conversations_end() -> No
         assert ends == [len(layout.blocks) - 1]
 
 
+def test_one_shot_calls_without_a_system_prompt_learn_apart_from_chats_under_one() -> None:
+    """Chats under a system prompt go on turn after turn; one-shot calls on the same model with
+    no tools or system prompt (their instructions and content in one user message, a
+    replanner say) never come back. What the chats taught does not get the one-shot calls
+    written."""
+    traffic = Traffic()
+    plans = []
+    for chat in range(4):
+        turns: list[list[dict[str, Any]]] = []
+        for turn in range(3):
+            turns.append([text(100, f"q{chat}.{turn}")])
+            traffic.send(request(SONNET, 3000, *turns), after=10)
+            turns.append([text(200, f"a{chat}.{turn}")])
+        one_shot = request(SONNET, 0, [text(1500, f"instructions and step {chat} ")])
+        plans.append(traffic.send(one_shot, after=5))
+    assert [plan.checkpoints for plan in plans] == [()] * 4
+
+
 def test_a_prefilled_answer_leaves_the_conversation_end_on_the_question() -> None:
     """A request that ends with the start of the answer (an assistant prefill, say "{") is never
     re-sent as is: the next turn carries the whole answer. The question before it is what the
