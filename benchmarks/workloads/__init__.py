@@ -17,6 +17,7 @@ from . import (
     nova_agent,
     nova_long_chat,
     one_off,
+    plan_execute,
     prefill_chat,
     prompt_deploys,
     rag_chat,
@@ -57,6 +58,7 @@ WORKLOADS: tuple[Workload, ...] = (
     context_in_system.WORKLOAD,
     stamped_questions.WORKLOAD,
     long_chat_pause.WORKLOAD,
+    plan_execute.WORKLOAD,
 )
 
 
