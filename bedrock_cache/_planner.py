@@ -432,7 +432,7 @@ def plan_checkpoints(
     context = PlanContext(layout, spec, policy, _prices(spec), known, now, ttls, unseen)
     read = _read_point(context, found)
     deeper = [b for b in found if read is None or b.block.index > read.index]
-    options = _valued(context, deeper)
+    options = _valued(context, deeper, read.cumulative if read is not None else 0)
     small = [b for b in deeper if b.block.cumulative < spec.min_tokens]
     if small and not any(b.block.cumulative >= spec.min_tokens for b in deeper):
         tokens = small[-1].block.cumulative
@@ -466,7 +466,9 @@ def _read_point(context: PlanContext, found: Sequence[Boundary]) -> Block | None
     return None
 
 
-def _valued(context: PlanContext, deeper: Sequence[Boundary]) -> list[list[_Option]]:
+def _valued(
+    context: PlanContext, deeper: Sequence[Boundary], floor: int = 0
+) -> list[list[_Option]]:
     """Each boundary's worthwhile TTLs with their value per token, best first.
 
     A prefix recurs whenever a longer one through it does, so its chance is at least theirs. A
@@ -494,7 +496,7 @@ def _valued(context: PlanContext, deeper: Sequence[Boundary]) -> list[list[_Opti
             goes_on = chances
         below = chances
         continued = continued or boundary.key in context.observations
-        result.append(_options(context, boundary, chances))
+        result.append(_options(context, boundary, chances, floor))
     return result[::-1]
 
 
@@ -569,7 +571,7 @@ def _group(observations: Mapping[str, Observation], keys: Sequence[str]) -> Obse
 
 
 def _options(
-    context: PlanContext, boundary: Boundary, chances: Mapping[TTL, float]
+    context: PlanContext, boundary: Boundary, chances: Mapping[TTL, float], floor: int = 0
 ) -> list[_Option]:
     spec, policy = context.spec, context.policy
     if spec.max_cached_tokens and boundary.block.cumulative > spec.max_cached_tokens:
@@ -581,9 +583,33 @@ def _options(
             continue
         reads = expected_reads(chance)
         value = context.prices.value(reads, ttl)
+        if ttl == "1h" and boundary.kind in FOLLOW_KINDS and "5m" in chances:
+            value = _moving_end_hour(context, boundary, chances, floor)
         if value > 0:
             result.append(_Option(boundary, ttl, reads, value))
     return sorted(result, key=lambda o: -o.value)
+
+
+def _moving_end_hour(
+    context: PlanContext, boundary: Boundary, chances: Mapping[TTL, float], floor: int
+) -> float:
+    """Net saving per token of writing a conversation's end (or a message end in it) for the
+    hour, not five minutes.
+
+    The entry there keeps the whole conversation readable until the next turn writes its own,
+    so the hour's extra premium, paid on the segment written now (past ``floor``, the entry
+    this request reads), insures the whole prefix against the next turn coming after five
+    minutes but within the hour, when it would be written again. A conversation written afresh
+    (after a pause, say) is written for five minutes, and the small turns after it for the hour
+    where the next gap may pass five minutes.
+    """
+    prices = context.prices
+    prefix = boundary.block.cumulative
+    segment = max(1, prefix - floor)
+    later = max(0.0, chances["1h"] - chances["5m"])
+    rewrite = prices.premium_5m + prices.saving  # writing the prefix again instead of reading it
+    short = prices.value(expected_reads(chances["5m"]), "5m")
+    return short + later * rewrite * prefix / segment - (prices.premium_1h - prices.premium_5m)
 
 
 # -- allocation --------------------------------------------------------------------------------

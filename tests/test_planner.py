@@ -386,6 +386,38 @@ def test_one_shot_calls_without_a_system_prompt_learn_apart_from_chats_under_one
     assert [plan.checkpoints for plan in plans] == [()] * 4
 
 
+def test_a_conversation_is_written_for_the_hour_on_its_small_turns_not_its_rewrite(
+    client_sends_ttl: bool,
+) -> None:
+    """The hour's premium at a conversation's end insures the whole conversation against the
+    next turn coming after five minutes. After one pause in thirty turns the rewrite is written
+    for five minutes (the next gap is likely short). A user who pauses every sixth turn gets
+    each small turn written for the hour, and comes back to a conversation still readable."""
+
+    def chat(pause_every: int) -> list[Plan]:
+        traffic = Traffic()
+        turns: list[list[dict[str, Any]]] = []
+        plans = []
+        for turn in range(30):
+            turns.append([text(60, f"q{turn}")])
+            pause = turn % pause_every == pause_every - 1
+            plans.append(traffic.send(request(SONNET, 1500, *turns), after=400 if pause else 30))
+            turns.append([text(180, f"a{turn}")])
+        return plans
+
+    def ends(plans: list[Plan]) -> list[str | None]:
+        return [
+            next((c.ttl for c in p.checkpoints if c.role == "conversation"), None) for p in plans
+        ]
+
+    assert ends(chat(29)[28:]) == ["5m", "5m"]  # the rewrite after the one pause, and the next
+    plans = chat(6)
+    if client_sends_ttl:
+        assert ends(plans[12:]) == ["1h"] * 18
+    else:  # this botocore cannot send a ttl: 1h is never planned
+        assert "1h" not in ends(plans)
+
+
 def test_a_prefilled_answer_leaves_the_conversation_end_on_the_question() -> None:
     """A request that ends with the start of the answer (an assistant prefill, say "{") is never
     re-sent as is: the next turn carries the whole answer. The question before it is what the
