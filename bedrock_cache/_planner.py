@@ -487,6 +487,7 @@ def _valued(
         branch = boundary.kind in BRANCH_KINDS
         new = branch and boundary.key not in context.observations
         chances: dict[TTL, float] = {}
+        moving = _goes_on_only(boundary, context.observations.get(boundary.key), continued)
         for ttl, chance in _chances(context, boundary, continued=continued).items():
             chance *= odds
             if new:  # either channel brings it back: 1 - P(neither)
@@ -496,7 +497,7 @@ def _valued(
             goes_on = chances
         below = chances
         continued = continued or boundary.key in context.observations
-        result.append(_options(context, boundary, chances, floor))
+        result.append(_options(context, boundary, chances, floor if moving else None))
     return result[::-1]
 
 
@@ -528,10 +529,9 @@ def _chances(
     """The boundary's chance of recurring within each TTL the planner may choose.
     ``continued``: a deeper prefix of this request was seen before."""
     own = context.observations.get(boundary.key)
-    if own is not None and boundary.kind == "message" and (">tail" in own.group or continued):
-        # Seen before only as a conversation's end, or ahead of a longer prefix this request
-        # also carries that was seen before: it recurs because the conversation goes on, and
-        # the new end's checkpoint serves that; as a branch point it is still unproven.
+    if own is not None and boundary.kind == "message" and _goes_on_only(boundary, own, continued):
+        # it recurs because the conversation goes on, and the new end's checkpoint serves
+        # that; as a branch point it is still unproven
         own = None
     group = _group(context.observations, boundary.groups) if own is None else None
     if own is None:
@@ -555,6 +555,16 @@ def _chances(
     return chances
 
 
+def _goes_on_only(boundary: Boundary, own: Observation | None, continued: bool) -> bool:
+    """The prefix comes back only as its conversation goes on: a conversation's end, or a
+    message end not seen before, seen before only as a conversation's end, or ahead of a longer
+    prefix of this request that was seen before (``continued``) -- not a point other requests
+    branch from."""
+    if boundary.kind == "tail":
+        return True
+    return boundary.kind == "message" and (own is None or ">tail" in own.group or continued)
+
+
 def _parent_recurs(context: PlanContext, boundary: Boundary) -> bool:
     """The static prefix (tools and system) above a conversation was seen before: a new
     conversation on a shared prompt, not a one-off request."""
@@ -571,8 +581,13 @@ def _group(observations: Mapping[str, Observation], keys: Sequence[str]) -> Obse
 
 
 def _options(
-    context: PlanContext, boundary: Boundary, chances: Mapping[TTL, float], floor: int = 0
+    context: PlanContext,
+    boundary: Boundary,
+    chances: Mapping[TTL, float],
+    floor: int | None = None,
 ) -> list[_Option]:
+    """``floor``: for a prefix that comes back only as its conversation goes on, where the
+    segment its checkpoint would write starts (see :func:`_moving_end_hour`)."""
     spec, policy = context.spec, context.policy
     if spec.max_cached_tokens and boundary.block.cumulative > spec.max_cached_tokens:
         return []
@@ -583,7 +598,7 @@ def _options(
             continue
         reads = expected_reads(chance)
         value = context.prices.value(reads, ttl)
-        if ttl == "1h" and boundary.kind in FOLLOW_KINDS and "5m" in chances:
+        if ttl == "1h" and floor is not None and "5m" in chances:
             value = _moving_end_hour(context, boundary, chances, floor)
         if value > 0:
             result.append(_Option(boundary, ttl, reads, value))
@@ -593,8 +608,9 @@ def _options(
 def _moving_end_hour(
     context: PlanContext, boundary: Boundary, chances: Mapping[TTL, float], floor: int
 ) -> float:
-    """Net saving per token of writing a conversation's end (or a message end in it) for the
-    hour, not five minutes.
+    """Net saving per token of writing a prefix that comes back only as its conversation goes
+    on (:func:`_goes_on_only`: its end, or a message end in it) for the hour, not five minutes.
+    A point other requests branch from (shared examples) is valued by its own reads instead.
 
     The entry there keeps the whole conversation readable until the next turn writes its own,
     so the hour's extra premium, paid on the segment written now (past ``floor``, the entry
