@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from itertools import accumulate
 
 from integrations.shared import AGENT_TOOLS
 
@@ -37,17 +38,22 @@ def zipf_choice(count: int, exponent: float, seed: str) -> int:
 
 def conversation(
     start: float,
-    gap: float,
+    gap: float | Sequence[float],
     system: Sequence[str],
     turns: Sequence[tuple[Message, Message]],
     tools: Sequence[Tool] = (),
 ) -> list[Call]:
-    """One call per turn: the history so far plus the turn's user message."""
+    """One call per turn: the history so far plus the turn's user message. ``gap``: seconds
+    between turns, the same for all or one after each turn."""
+    if isinstance(gap, (int, float)):
+        times = [start + number * gap for number in range(len(turns))]
+    else:
+        times = list(accumulate(gap, initial=start))[: len(turns)]
     calls: list[Call] = []
     history: list[Message] = []
-    for number, (question, answer) in enumerate(turns):
+    for at, (question, answer) in zip(times, turns, strict=True):
         history.append(question)
-        calls.append(Call(start + number * gap, tuple(system), tuple(history), tuple(tools)))
+        calls.append(Call(at, tuple(system), tuple(history), tuple(tools)))
         history.append(answer)
     return calls
 

@@ -4,8 +4,8 @@ a new chat every 30-240 s, each user taking 15-60 s per turn; 18 chats on Sonnet
 
 from __future__ import annotations
 
-from ..calls import Call, Message, Workload, filler
-from ._common import SONNET_45, between, chat_turns, interleave, zipf_choice
+from ..calls import Call, Workload, filler
+from ._common import SONNET_45, between, chat_turns, conversation, interleave, zipf_choice
 
 
 def build() -> list[Call]:
@@ -19,15 +19,8 @@ def build() -> list[Call]:
         document = documents[zipf_choice(4, 1.0, f"dis-pick-{number}")]
         system = (instructions, f"<document>{document}</document>")
         turns = chat_turns(1 + int(between(0, 3, f"dis-len-{number}")), f"dis-{number}", 80, 250)
-        calls: list[Call] = []
-        history: list[Message] = []
-        now = start
-        for turn, (question, answer) in enumerate(turns):
-            history.append(question)
-            calls.append(Call(now, system, tuple(history)))
-            history.append(answer)
-            now += between(15, 60, f"dis-{number}-gap-{turn}")
-        chats.append(calls)
+        gaps = [between(15, 60, f"dis-{number}-gap-{turn}") for turn in range(len(turns))]
+        chats.append(conversation(start, gaps, system, turns))
         start += between(30, 240, f"dis-start-{number}")
     return interleave(*chats)
 

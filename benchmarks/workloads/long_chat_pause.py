@@ -4,22 +4,19 @@ after turn 30, on Sonnet 4.5."""
 
 from __future__ import annotations
 
-from ..calls import Call, Message, Workload, assistant, filler, user
-from ._common import SONNET_45, between
+from ..calls import Call, Workload, filler
+from ._common import SONNET_45, between, chat_turns, conversation
+
+TURNS = 60
 
 
 def build() -> list[Call]:
     system = (filler(1_500, "lcp-system"),)
-    calls: list[Call] = []
-    history: list[Message] = []
-    now = 0.0
-    for turn in range(60):
-        history.append(user(filler(60, f"lcp-q{turn}")))
-        calls.append(Call(now, system, tuple(history)))
-        history.append(assistant(filler(180, f"lcp-a{turn}")))
-        pause = turn == 30
-        now += between(360, 540, "lcp-pause") if pause else between(8, 40, f"lcp-gap-{turn}")
-    return calls
+    gaps = [
+        between(360, 540, "lcp-pause") if turn == 30 else between(8, 40, f"lcp-gap-{turn}")
+        for turn in range(TURNS)
+    ]
+    return conversation(0.0, gaps, system, chat_turns(TURNS, "lcp", 60, 180))
 
 
 WORKLOAD = Workload("long-chat-pause", SONNET_45, __doc__ or "", build)
