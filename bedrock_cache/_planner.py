@@ -488,7 +488,7 @@ def _valued(
         new = branch and boundary.key not in context.observations
         chances: dict[TTL, float] = {}
         moving = _goes_on_only(boundary, context.observations.get(boundary.key), continued)
-        for ttl, chance in _chances(context, boundary, continued=continued).items():
+        for ttl, chance in _chances(context, boundary, moving=moving).items():
             chance *= odds
             if new:  # either channel brings it back: 1 - P(neither)
                 chance = 1.0 - (1.0 - goes_on[ttl]) * (1.0 - chance)
@@ -523,13 +523,11 @@ def _extension_odds(context: PlanContext, parent: Boundary, boundary: Boundary) 
     return 1.0 / ((before.seen if before is not None else 0) + 1.5)
 
 
-def _chances(
-    context: PlanContext, boundary: Boundary, *, continued: bool = False
-) -> dict[TTL, float]:
+def _chances(context: PlanContext, boundary: Boundary, *, moving: bool = False) -> dict[TTL, float]:
     """The boundary's chance of recurring within each TTL the planner may choose.
-    ``continued``: a deeper prefix of this request was seen before."""
+    ``moving``: it comes back only as its conversation goes on (:func:`_goes_on_only`)."""
     own = context.observations.get(boundary.key)
-    if own is not None and boundary.kind == "message" and _goes_on_only(boundary, own, continued):
+    if own is not None and boundary.kind == "message" and moving:
         # it recurs because the conversation goes on, and the new end's checkpoint serves
         # that; as a branch point it is still unproven
         own = None
