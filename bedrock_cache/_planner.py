@@ -269,7 +269,8 @@ def _keyed(
 ) -> list[Boundary]:
     """Boundaries of the allowed ones of ``found``, with their store keys and groups."""
     root, tools, static = head.root, head.tools, head.static
-    groups: dict[Kind, tuple[str, tuple[str, ...]]] = {}
+    # per kind: parent, groups, groups after unseen history, group under a new static prefix
+    groups: dict[Kind, tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {}
     result: list[Boundary] = []
     for block, kind in found:
         if not allowed(block):
@@ -278,10 +279,12 @@ def _keyed(
             parent = root if kind == "tools" else tools if kind == "system" else static
             parents = (parent, root) if parent != root else (root,)
             bare = BARE if parent == root and kind in FOLLOW_KINDS else ""
-            groups[kind] = (parent, tuple(f"{p}>{kind}{bare}" for p in parents))
-        parent, keys = groups[kind]
-        unseen = tuple(f"{key}{UNSEEN_HISTORY}" for key in keys) if kind == "tail" else ()
-        fresh = (f"{keys[-1]}{NEW_STATIC}",) if kind in FOLLOW_KINDS and parent != root else ()
+            keys = tuple(f"{p}>{kind}{bare}" for p in parents)
+            unseen = tuple(f"{key}{UNSEEN_HISTORY}" for key in keys) if kind == "tail" else ()
+            new_static = kind in FOLLOW_KINDS and parent != root
+            fresh: tuple[str, ...] = (f"{keys[-1]}{NEW_STATIC}",) if new_static else ()
+            groups[kind] = (parent, keys, unseen, fresh)
+        parent, keys, unseen, fresh = groups[kind]
         key = _key(spec, block.fingerprint)
         result.append(Boundary(block, kind, key, keys, parent, unseen, fresh))
     return result
