@@ -215,34 +215,47 @@ async def test_llama_index_calls_are_spans(bedrock_emulator: Emulator, otel: Tel
 
 
 def test_on_by_default_with_the_global_providers(bedrock_emulator: Emulator) -> None:
-    """A program that configures the global SDK providers gets spans without naming the cache."""
+    """A program that configures the global SDK providers gets spans and metrics without naming
+    the cache, also when it sets them after the cache was made (until then nothing is recorded,
+    and the call skips the work)."""
     connection = repr(bedrock_emulator.connection_kwargs)
     program = textwrap.dedent(
         f"""
         import json
-        from opentelemetry import trace
+        from opentelemetry import metrics, trace
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import InMemoryMetricReader
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import SimpleSpanProcessor
         from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
         import boto3
         from bedrock_cache import BedrockCache
 
+        client = BedrockCache().instrument(boto3.client("bedrock-runtime", **{connection}))
+        request = dict(modelId={MODEL!r}, messages=[{{"role": "user",
+                       "content": [{{"text": "hi"}}]}}])
+        client.converse(**request)  # no provider yet: nothing to record
         exporter = InMemorySpanExporter()
         provider = TracerProvider()
         provider.add_span_processor(SimpleSpanProcessor(exporter))
         trace.set_tracer_provider(provider)
-        client = BedrockCache().instrument(boto3.client("bedrock-runtime", **{connection}))
-        client.converse(modelId={MODEL!r}, messages=[{{"role": "user",
-                        "content": [{{"text": "hi"}}]}}])
-        print(json.dumps([[s.name, dict(s.attributes)] for s in exporter.get_finished_spans()]))
+        reader = InMemoryMetricReader()
+        metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+        client.converse(**request)
+        names = [m.name for rm in reader.get_metrics_data().resource_metrics
+                 for sm in rm.scope_metrics for m in sm.metrics]
+        spans = [[s.name, dict(s.attributes)] for s in exporter.get_finished_spans()]
+        print(json.dumps([spans, names]))
         """
     )
     out = subprocess.run(
         [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=120
     ).stdout
-    ((name, attributes),) = json.loads(out)
+    spans, metric_names = json.loads(out)
+    ((name, attributes),) = spans
     assert name == f"chat {MODEL}"
     assert attributes["gen_ai.system"] == "aws.bedrock"
+    assert "bedrock_cache.tokens" in metric_names
 
 
 def test_without_opentelemetry_installed_the_cache_works(bedrock_emulator: Emulator) -> None:

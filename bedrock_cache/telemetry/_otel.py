@@ -4,8 +4,9 @@ The span is the one current when the boto3 call is made (the app's, or an instru
 when none is, a ``chat {model}`` CLIENT span is started around the call (see ``_callhooks``: it
 covers the HTTP exchange, retries included, and for ConverseStream lasts until the last event).
 
-Needs only ``opentelemetry-api`` (the ``otel`` extra). Without a configured tracer or meter
-provider the API hands out no-op spans and instruments, so this costs next to nothing.
+Needs only ``opentelemetry-api`` (the ``otel`` extra). While a provider is the API's own (the
+global one not set yet, or a no-op one), nothing it hands out would record, so no span is started
+and nothing is counted for it.
 """
 
 from __future__ import annotations
@@ -69,7 +70,9 @@ class OpenTelemetry:
         from .. import __name__ as package
 
         self._trace = trace
+        self._metrics = metrics
         self._tracer = trace.get_tracer(package, tracer_provider=tracer_provider)
+        self._providers = (tracer_provider, meter_provider)
         meter = metrics.get_meter(package, meter_provider=meter_provider)
         self._tokens = meter.create_counter(
             "bedrock_cache.tokens", unit="{token}", description="Bedrock tokens by billing type"
@@ -90,7 +93,8 @@ class OpenTelemetry:
         """Report listener: attributes on the current span, counts into the meters."""
         try:
             self._annotate(self._trace.get_current_span(), report)
-            self._count(report)
+            if not _idle(self._providers[1] or self._metrics.get_meter_provider()):
+                self._count(report)
         except Exception as exc:
             log_fault("recording OpenTelemetry data", exc)
 
@@ -139,6 +143,8 @@ class OpenTelemetry:
         current = trace.get_current_span()
         if current.get_span_context().is_valid:
             return CallSpan(current, owned=False)
+        if _idle(self._providers[0] or trace.get_tracer_provider()):
+            return None
         span = self._tracer.start_span(
             f"chat {model_id}",
             kind=trace.SpanKind.CLIENT,
@@ -150,6 +156,13 @@ class OpenTelemetry:
             },
         )
         return CallSpan(span, owned=True) if span.is_recording() else None
+
+
+def _idle(provider: object) -> bool:
+    """``provider`` is one of the API's own (the stand-in for a global provider not set yet, or
+    a no-op one): nothing it hands out records, so the call skips the work. Asked per call, so a
+    provider the app sets after the cache was made is used from its next call on."""
+    return type(provider).__module__.startswith(("opentelemetry.trace", "opentelemetry.metrics"))
 
 
 def miss_cause(report: CallReport) -> str | None:
