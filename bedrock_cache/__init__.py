@@ -33,7 +33,9 @@ from ._models import (
     resolve_model,
 )
 from ._outcomes import Outcome, outcome_of
-from ._planner import CachePolicy, Plan, PlannedCheckpoint, plan_checkpoints
+from ._plan import Plan, PlannedCheckpoint
+from ._planner import plan_checkpoints
+from ._policy import CachePolicy
 from ._pricing import Cost, Workload, cost_of, estimate
 from ._redis_store import RedisStore
 from ._resolve import ModelResolver

@@ -11,15 +11,16 @@ closing message is looked at again.
 
 from __future__ import annotations
 
+from ._boundaries import Boundary, Head, boundaries, closing_message, head_of
 from ._layout import Layout
 from ._models import ModelSpec
-from ._planner import Boundary, CachePolicy, Head, boundaries, closing_message, head_of
+from ._policy import CachePolicy
 
 _Key = tuple[str, int, int, str, bool, int]
 
 
 class BoundaryMemo:
-    """Heads of recent requests (:class:`~bedrock_cache._planner.Head`), by what fixes them.
+    """Heads of recent requests (:class:`~bedrock_cache._boundaries.Head`), by what fixes them.
     Bounded (cleared when full); safe to share between threads (entries never change)."""
 
     def __init__(self, max_entries: int = 256) -> None:
@@ -27,7 +28,7 @@ class BoundaryMemo:
         self._heads: dict[_Key, tuple[ModelSpec, CachePolicy, Head]] = {}
 
     def boundaries(self, layout: Layout, spec: ModelSpec, policy: CachePolicy) -> list[Boundary]:
-        """:func:`~bedrock_cache._planner.boundaries` of ``layout``, with its head carried over
+        """:func:`~bedrock_cache._boundaries.boundaries` of ``layout``, with its head carried over
         when an earlier request had the same one."""
         count = layout.message_count
         if not count or not spec.supports_caching:

@@ -8,7 +8,7 @@ from dataclasses import fields
 from typing import Any
 
 from ._models import ModelTable
-from ._planner import CachePolicy
+from ._policy import CachePolicy
 
 #: The keyword arguments :class:`CachePolicy` takes, accepted by the adapters instead of a cache.
 POLICY_OPTIONS = frozenset(f.name for f in fields(CachePolicy))

@@ -29,7 +29,7 @@ from ._validation import ValidParts
 from .apis._invoke import INVOKE_OPERATIONS, plan_invoke, tap_invoke_response
 
 if TYPE_CHECKING:  # the session imports this module; this one only names its types
-    from ._planner import Plan
+    from ._plan import Plan
     from ._session import BedrockCache, PreparedRequest
 
 OPERATIONS = ("Converse", "ConverseStream")

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from ._boundaries import lookup_keys
 from ._boundary_memo import BoundaryMemo
 from ._config import check_callable, check_instance, check_policy, check_table
 from ._config import policy_from as _policy_from
@@ -18,15 +19,11 @@ from ._faults import fault
 from ._instrument import ACTIVE, active_cache, instrument_client
 from ._layout import Layout, LayoutMemo, with_checkpoints
 from ._models import ModelTable, ResolvedModel, default_table
+from ._observed import observed, recurrences
 from ._outcomes import Outcome
-from ._planner import (
-    CachePolicy,
-    Plan,
-    lookup_keys,
-    observed,
-    plan_checkpoints,
-    recurrences,
-)
+from ._plan import Plan
+from ._planner import plan_checkpoints
+from ._policy import CachePolicy
 from ._pricing import Cost, cost_of
 from ._redis_store import open_store
 from ._resolve import BaseModel, ModelResolver

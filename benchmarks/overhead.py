@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bedrock_cache import BedrockCache, Layout, plan_checkpoints, resolve_model
-from bedrock_cache._planner import boundaries, lookup_keys
+from bedrock_cache._boundaries import boundaries, lookup_keys
 from bedrock_cache.emulator import BedrockEmulator
 
 from .calls import filler

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bedrock_cache import BedrockCache
+from bedrock_cache import BedrockCache, CachePolicy
+from bedrock_cache._boundaries import Boundary, boundaries
 from bedrock_cache._boundary_memo import BoundaryMemo
 from bedrock_cache._layout import Layout
 from bedrock_cache._models import ModelSpec
-from bedrock_cache._planner import Boundary, CachePolicy, boundaries
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
 
 SONNET = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"

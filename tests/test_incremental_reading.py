@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bedrock_cache import BedrockCache, CachePolicy, CallReport, Layout, cache_point, resolve_model
+from bedrock_cache._boundaries import boundaries
 from bedrock_cache._boundary_memo import BoundaryMemo
 from bedrock_cache._layout import LayoutMemo
-from bedrock_cache._planner import boundaries
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
 
 SONNET = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
