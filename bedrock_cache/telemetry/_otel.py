@@ -11,6 +11,7 @@ and nothing is counted for it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -93,7 +94,7 @@ class OpenTelemetry:
         """Report listener: attributes on the current span, counts into the meters."""
         try:
             self._annotate(self._trace.get_current_span(), report)
-            if not _idle(self._providers[1] or self._metrics.get_meter_provider()):
+            if not _idle(self._providers[1], self._metrics.get_meter_provider):
                 self._count(report)
         except Exception as exc:
             log_fault("recording OpenTelemetry data", exc)
@@ -143,7 +144,7 @@ class OpenTelemetry:
         current = trace.get_current_span()
         if current.get_span_context().is_valid:
             return CallSpan(current, owned=False)
-        if _idle(self._providers[0] or trace.get_tracer_provider()):
+        if _idle(self._providers[0], trace.get_tracer_provider):
             return None
         span = self._tracer.start_span(
             f"chat {model_id}",
@@ -158,11 +159,23 @@ class OpenTelemetry:
         return CallSpan(span, owned=True) if span.is_recording() else None
 
 
-def _idle(provider: object) -> bool:
-    """``provider`` is one of the API's own (the stand-in for a global provider not set yet, or
-    a no-op one): nothing it hands out records, so the call skips the work. Asked per call, so a
-    provider the app sets after the cache was made is used from its next call on."""
+def _idle(given: object, current: Callable[[], object]) -> bool:
+    """The provider in use is one of the API's own -- the stand-in for a global provider not set
+    yet, or a no-op one -- so nothing it hands out records and the call skips the work. ``given``:
+    the one passed to :class:`OpenTelemetry`; when none was, or it was the API's stand-in, the
+    global one now (``current()``), so a provider the app sets later is used from its next call.
+    """
+    provider = given if given is not None and not _stand_in(given) else current()
+    return _api_own(provider)
+
+
+def _api_own(provider: object) -> bool:
     return type(provider).__module__.startswith(("opentelemetry.trace", "opentelemetry.metrics"))
+
+
+def _stand_in(provider: object) -> bool:
+    """The API's proxy for the global provider (it delegates once one is set)."""
+    return _api_own(provider) and "Proxy" in type(provider).__name__
 
 
 def miss_cause(report: CallReport) -> str | None:
