@@ -191,6 +191,10 @@ class MissExplainer:
         self._entries: OrderedDict[str, dict[str, _Entry]] = OrderedDict()
         self._signatures: dict[str, Signature] = {}
         self._last_walk: dict[str, tuple[Sequence[Block], int]] = {}
+        self._touched = 0
+        """Links added to or moved within ``_next`` so far."""
+        self._statics_moved: dict[str, int] = {}
+        """``_touched`` when each model's static links were last moved to the recent end."""
         self._lock = threading.Lock()
 
     def expect(
@@ -372,6 +376,7 @@ class MissExplainer:
                     found.signature = self._signature(request, block)
             previous = fingerprint
         self._next.setdefault((model, previous), [])  # the end of the prefix is known too
+        self._touched += len(layout.blocks) - start + 1
         for cp in active:
             fingerprint = layout.blocks[cp.after].fingerprint
             models = self._entries.pop(fingerprint, {})
@@ -391,7 +396,8 @@ class MissExplainer:
         forgotten at once, so they are not walked; nor are the blocks shared with the model's
         previous request (a chat re-sends its history), which were walked then, unless their
         links were forgotten since or this request caches deeper than that one did. The static
-        blocks are refreshed, so a tools-and-system prefix in use is not forgotten."""
+        blocks' links are moved to the recent end often enough that a tools-and-system prefix in
+        use is never forgotten."""
         blocks = layout.blocks
         floor = max(0, len(blocks) - self.max_prefixes - 1)
         last = self._last_walk.get(model)
@@ -406,13 +412,21 @@ class MissExplainer:
         successors = self._next
         if (model, _before(blocks, start)) not in successors:
             return floor, deepest
-        try:  # a walk from ``floor`` moves every key again, in order: an early move is harmless
-            previous = _before(blocks, floor)
-            for block in blocks[floor : min(start, statics)]:
-                successors.move_to_end((model, previous))
-                previous = block.fingerprint
-        except KeyError:
-            return floor, deepest
+        # Each link added or moved brings the oldest one at most one step nearer to being
+        # forgotten, and forgetting it takes (max_prefixes - statics) / 2 such steps at least:
+        # moving the static links before that many keeps them (every other link this request
+        # shares with the last was moved or added since the last such move, by a walk).
+        moved = self._statics_moved.get(model)
+        if moved is None or self._touched - moved >= (self.max_prefixes - statics) // 2:
+            try:  # a walk from ``floor`` moves every key again, in order: an early move is fine
+                previous = _before(blocks, floor)
+                for block in blocks[floor : min(start, statics)]:
+                    successors.move_to_end((model, previous))
+                    previous = block.fingerprint
+            except KeyError:
+                return floor, deepest
+            self._touched += min(start, statics) - floor
+            self._statics_moved[model] = self._touched
         return start, max(deepest, min(flagged, start - 1))
 
     @overload
