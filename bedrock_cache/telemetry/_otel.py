@@ -11,7 +11,6 @@ and nothing is counted for it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -73,7 +72,10 @@ class OpenTelemetry:
         self._trace = trace
         self._metrics = metrics
         self._tracer = trace.get_tracer(package, tracer_provider=tracer_provider)
-        self._providers = (tracer_provider, meter_provider)
+        # A provider given here that is not the API's stand-in for the global one is used as
+        # is; otherwise the global one at each call (an app may set it after making the cache).
+        self._tracer_provider = None if _stand_in(tracer_provider) else tracer_provider
+        self._meter_provider = None if _stand_in(meter_provider) else meter_provider
         meter = metrics.get_meter(package, meter_provider=meter_provider)
         self._tokens = meter.create_counter(
             "bedrock_cache.tokens", unit="{token}", description="Bedrock tokens by billing type"
@@ -94,7 +96,7 @@ class OpenTelemetry:
         """Report listener: attributes on the current span, counts into the meters."""
         try:
             self._annotate(self._trace.get_current_span(), report)
-            if not _idle(self._providers[1], self._metrics.get_meter_provider):
+            if not _idle(self._meter_provider or self._metrics.get_meter_provider()):
                 self._count(report)
         except Exception as exc:
             log_fault("recording OpenTelemetry data", exc)
@@ -144,7 +146,7 @@ class OpenTelemetry:
         current = trace.get_current_span()
         if current.get_span_context().is_valid:
             return CallSpan(current, owned=False)
-        if _idle(self._providers[0], trace.get_tracer_provider):
+        if _idle(self._tracer_provider or trace.get_tracer_provider()):
             return None
         span = self._tracer.start_span(
             f"chat {model_id}",
@@ -159,23 +161,15 @@ class OpenTelemetry:
         return CallSpan(span, owned=True) if span.is_recording() else None
 
 
-def _idle(given: object, current: Callable[[], object]) -> bool:
-    """The provider in use is one of the API's own -- the stand-in for a global provider not set
-    yet, or a no-op one -- so nothing it hands out records and the call skips the work. ``given``:
-    the one passed to :class:`OpenTelemetry`; when none was, or it was the API's stand-in, the
-    global one now (``current()``), so a provider the app sets later is used from its next call.
-    """
-    provider = given if given is not None and not _stand_in(given) else current()
-    return _api_own(provider)
-
-
-def _api_own(provider: object) -> bool:
+def _idle(provider: object) -> bool:
+    """``provider`` is one of the API's own -- the stand-in for a global provider not set yet, or
+    a no-op one -- so nothing it hands out records and the call skips the work."""
     return type(provider).__module__.startswith(("opentelemetry.trace", "opentelemetry.metrics"))
 
 
 def _stand_in(provider: object) -> bool:
     """The API's proxy for the global provider (it delegates once one is set)."""
-    return _api_own(provider) and "Proxy" in type(provider).__name__
+    return _idle(provider) and "Proxy" in type(provider).__name__
 
 
 def miss_cause(report: CallReport) -> str | None:
