@@ -425,7 +425,7 @@ class MissExplainer:
                     previous = block.fingerprint
             except KeyError:
                 return floor, deepest
-            self._touched += min(start, statics) - floor
+            self._touched += max(0, min(start, statics) - floor)
             self._statics_moved[model] = self._touched
         return start, max(deepest, min(flagged, start - 1))
 
