@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ._boundaries import Boundary, apart_groups, history_unseen, store_key
+from ._boundaries import BRANCH_KINDS, Boundary, apart_groups, history_unseen, store_key
 from ._models import TTL, ModelSpec
 from ._plan import Plan, PlannedCheckpoint
 from ._rules import reaches
@@ -17,9 +17,14 @@ from ._valuation import member_added, member_recurred
 
 
 def _member_of(
-    boundary: Boundary, observations: Mapping[str, Observation], unseen: bool
+    boundary: Boundary, spec: ModelSpec, observations: Mapping[str, Observation], unseen: bool
 ) -> tuple[str, ...]:
-    """The groups a new prefix at ``boundary`` joins."""
+    """The groups a new prefix at ``boundary`` joins. A branch point whose whole prefix is under
+    the model's minimum joins none: it can never hold a cache entry, and its group's rate is what
+    values writing the next new one. A short utility prompt that recurs every turn (rewriting
+    the question) says nothing of the long prompts beside it that hold each turn's context."""
+    if boundary.kind in BRANCH_KINDS and boundary.block.cumulative < spec.min_tokens:
+        return ()
     return (*boundary.groups, *apart_groups(boundary, observations, unseen=unseen))
 
 
@@ -41,7 +46,7 @@ def observed(
     for boundary in found:
         own = observations.get(boundary.key)
         if own is None:
-            joins = _member_of(boundary, observations, unseen)
+            joins = _member_of(boundary, spec, observations, unseen)
             updates[boundary.key] = Observation.first(now, " ".join(joins))
             for key in joins:
                 groups[key] = member_added(groups.get(key) or observations.get(key), now)
