@@ -71,6 +71,7 @@ check-package: $(STAMP)
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.fleet
+	$(BIN)/python -m benchmarks.random_traffic
 
 clean:
 	rm -rf $(VENV) $(LOWEST) $(CHECK) .pytest_cache .mypy_cache .ruff_cache

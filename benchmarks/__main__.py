@@ -15,6 +15,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .bound import lower_bound
+from .calls import Workload
 from .report import WorkloadResult, summary, table, totals, write
 from .runner import Run, run
 from .strategies import Strategy, Unavailable, clairvoyant, strategies
@@ -43,16 +44,23 @@ def versions() -> dict[str, str]:
 
 
 def measure(name: str, chosen: Sequence[Strategy]) -> WorkloadResult:
-    """One workload under each strategy; the bound comes from the uncached run's requests."""
-    load = workload(name)
+    """One workload under each strategy and the feasible clairvoyant schedule; the bound comes
+    from the uncached run's requests."""
+    return measure_workload(workload(name), chosen)
+
+
+def measure_workload(
+    load: Workload, chosen: Sequence[Strategy], *, schedule: bool = True
+) -> WorkloadResult:
+    """:func:`measure` on a workload object; ``schedule=False`` leaves out the schedule."""
     calls = load.calls()
     by_name = {s.name: s for s in strategies()}
     baseline = run(load, by_name["none"], calls)
     base_requests = baseline.requests()
     result = WorkloadResult(load.name, load.model, len(calls), lower_bound(base_requests))
     base_tokens = baseline.usage.total_input
-    schedule = clairvoyant.strategy(base_requests, [s.request for s in baseline.sent])
-    for strategy in [*chosen, schedule]:
+    extra = [clairvoyant.strategy(base_requests, [s.request for s in baseline.sent])]
+    for strategy in [*chosen, *(extra if schedule else [])]:
         try:
             outcome = baseline if strategy.name == "none" else run(load, strategy, calls)
         except Unavailable as exc:
