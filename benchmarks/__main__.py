@@ -133,6 +133,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.no_write:
         write(args.out, results, overhead_text, versions(), seconds)
         print(f"wrote {args.out / 'results.json'} and {args.out / 'RESULTS.md'} ({seconds:.0f} s)")
+    return bound_status(broken)
+
+
+def bound_status(broken: Sequence[str]) -> int:
+    """A run's exit status: 1, with the :func:`violations` on stderr, if any strategy cost less
+    than the bound of its own requests."""
     if broken:
         print("LOWER BOUND VIOLATED:\n" + "\n".join(broken), file=sys.stderr)
         return 1

@@ -27,7 +27,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from .__main__ import measure_workload, violations
+from .__main__ import bound_status, measure_workload, violations
 from .calls import Call, Message, Workload, filler, user
 from .report import PEERS, WorkloadResult, commit
 from .runner import Run
@@ -175,10 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     broken = [line for result in results for line in violations(result)]
     if not args.no_write:
         args.out.write_text(json.dumps(as_json(results, args.first), indent=2) + "\n")
-    if broken:
-        print("LOWER BOUND VIOLATED:\n" + "\n".join(broken), file=sys.stderr)
-        return 1
-    return 0
+    return bound_status(broken)
 
 
 if __name__ == "__main__":
