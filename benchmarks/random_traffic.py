@@ -29,7 +29,7 @@ from typing import Any
 
 from .__main__ import bound_status, measure_workload, violations
 from .calls import Call, Message, Workload, filler, user
-from .report import PEERS, WorkloadResult, commit
+from .report import PEERS, WorkloadResult, commit, results_json
 from .runner import Run
 from .strategies import strategies
 from .workloads._common import HAIKU_45, NOVA_PRO, SONNET_45, agent_tools, chat_turns
@@ -140,22 +140,8 @@ def report(results: Sequence[WorkloadResult], first: int) -> str:
 
 
 def as_json(results: Sequence[WorkloadResult], first: int) -> dict[str, Any]:
-    shapes: dict[str, Any] = {}
-    for result in results:
-        costs: dict[str, Any] = {}
-        for name, outcome in result.runs.items():
-            costs[name] = (
-                round(outcome.total_cost, 6)
-                if isinstance(outcome, Run)
-                else {"unavailable": outcome}
-            )
-        shapes[result.name] = {
-            "model": result.model,
-            "calls": result.calls,
-            "bound": round(result.bound, 6),
-            "strategies": costs,
-        }
-    return {"commit": commit(), "first_seed": first, "seeds": len(results), "shapes": shapes}
+    """``results.json``'s shape (:func:`~benchmarks.report.results_json`), with the seeds."""
+    return {**results_json(results, commit()), "first_seed": first, "seeds": len(results)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
