@@ -13,6 +13,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from ._layout import Block, Layout
@@ -139,26 +140,29 @@ def _keyed(
     spec: ModelSpec, head: Head, found: list[tuple[Block, Kind]], allowed: Callable[[Block], bool]
 ) -> list[Boundary]:
     """Boundaries of the allowed ones of ``found``, with their store keys and groups."""
-    root, tools, static = head.root, head.tools, head.static
-    # per kind: parent, groups, groups after unseen history, group under a new static prefix
-    groups: dict[Kind, tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {}
     result: list[Boundary] = []
     for block, kind in found:
-        if not allowed(block):
-            continue
-        if kind not in groups:
-            parent = root if kind == "tools" else tools if kind == "system" else static
-            parents = (parent, root) if parent != root else (root,)
-            bare = BARE if parent == root and kind in FOLLOW_KINDS else ""
-            keys = tuple(f"{p}>{kind}{bare}" for p in parents)
-            unseen = tuple(f"{key}{UNSEEN_HISTORY}" for key in keys) if kind == "tail" else ()
-            new_static = kind in FOLLOW_KINDS and parent != root
-            fresh: tuple[str, ...] = (f"{keys[-1]}{NEW_STATIC}",) if new_static else ()
-            groups[kind] = (parent, keys, unseen, fresh)
-        parent, keys, unseen, fresh = groups[kind]
-        key = store_key(spec, block.fingerprint)
-        result.append(Boundary(block, kind, key, keys, parent, unseen, fresh))
+        if allowed(block):
+            parent, keys, unseen, fresh = _groups(kind, head.root, head.tools, head.static)
+            key = store_key(spec, block.fingerprint)
+            result.append(Boundary(block, kind, key, keys, parent, unseen, fresh))
     return result
+
+
+@lru_cache(maxsize=1024)  # the same few static prefixes, request after request
+def _groups(
+    kind: Kind, root: str, tools: str, static: str
+) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """For boundaries of ``kind`` under these keys (:class:`Head`): their parent, groups, groups
+    after unseen history, and group under a new static prefix (see :class:`Boundary`)."""
+    parent = root if kind == "tools" else tools if kind == "system" else static
+    parents = (parent, root) if parent != root else (root,)
+    bare = BARE if parent == root and kind in FOLLOW_KINDS else ""
+    keys = tuple(f"{p}>{kind}{bare}" for p in parents)
+    unseen = tuple(f"{key}{UNSEEN_HISTORY}" for key in keys) if kind == "tail" else ()
+    new_static = kind in FOLLOW_KINDS and parent != root
+    fresh: tuple[str, ...] = (f"{keys[-1]}{NEW_STATIC}",) if new_static else ()
+    return parent, keys, unseen, fresh
 
 
 def store_key(spec: ModelSpec, fingerprint: str) -> str:
@@ -266,11 +270,15 @@ class _Allowed:
 
 
 def lookup_keys(found: Sequence[Boundary]) -> list[str]:
-    """The store keys planning a request with these boundaries reads: prefixes and groups."""
+    """The store keys planning a request with these boundaries reads: prefixes and groups. The
+    boundaries of one kind in a request share their groups (:func:`_keyed`), and each group key
+    names its kind, so the first boundary of each kind gives them all, once."""
     keys = [b.key for b in found]
-    keys += dict.fromkeys(
-        group for b in found for group in (*b.groups, *b.unseen_history, *b.new_static)
-    )
+    kinds: set[Kind] = set()
+    for b in found:
+        if b.kind not in kinds:
+            kinds.add(b.kind)
+            keys += (*b.groups, *b.unseen_history, *b.new_static)
     return keys
 
 
@@ -280,12 +288,13 @@ def history_unseen(found: Sequence[Boundary], observations: Mapping[str, Observa
     rewritten (a sliding window, a summary), or this process has not seen the conversation
     before. Whether such a request's end comes back is learned apart as well: a window moving
     on never re-sends it, while conversations that re-send what they sent do."""
-    history = [b for b in found if b.kind == "message"]
-    return (
-        bool(history)
-        and history[0].parent in observations
-        and not any(b.key in observations for b in history)
-    )
+    parent = None
+    for b in found:
+        if b.kind == "message":
+            if b.key in observations:
+                return False
+            parent = parent or b.parent
+    return parent is not None and parent in observations
 
 
 def apart_groups(
