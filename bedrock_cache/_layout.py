@@ -12,7 +12,7 @@ import hashlib
 import marshal
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from ._models import TTL
 from ._tokens import DefaultEstimator, TokenEstimator, canonical_json
@@ -124,8 +124,7 @@ class Layout:
 _ReadList = tuple[tuple[Block, ...], tuple[ExistingCheckpoint, ...]]
 
 
-@dataclass(frozen=True)
-class _Recent:
+class _Recent(NamedTuple):
     """A request read before: its messages (as :mod:`._unchanged` keeps them) and its blocks."""
 
     seen: Seen

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ._boundaries import (
     BRANCH_KINDS,
@@ -58,9 +59,8 @@ CHECKPOINT_COST = 1.0
 STATIC_CHECKPOINT_BONUS = 0.5
 
 
-@dataclass(frozen=True)
-class PlanContext:
-    """What every step of one planning pass needs, threaded as one value."""
+class PlanContext(NamedTuple):
+    """What every step of one planning pass needs, threaded as one (immutable) value."""
 
     layout: Layout
     spec: ModelSpec
@@ -123,7 +123,7 @@ def plan_checkpoints(
     unseen = history_unseen(found, known)
     context = PlanContext(layout, spec, policy, _prices(spec), known, now, ttls, unseen)
     read = _read_point(context, found)
-    deeper = [b for b in found if read is None or b.block.index > read.index]
+    deeper = found[_after(found, read) :] if read is not None else found
     options = _valued(context, deeper, read.cumulative if read is not None else 0)
     small = [b for b in deeper if b.block.cumulative < spec.min_tokens]
     if small and not any(b.block.cumulative >= spec.min_tokens for b in deeper):
@@ -133,11 +133,7 @@ def plan_checkpoints(
         )
     else:
         skipped_small = ""
-    skipped = [
-        f"{_role(b)}: not expected to be read enough to pay for a write"
-        for b, o in zip(deeper, options, strict=True)
-        if not o
-    ]
+    skipped = [_NOT_PAYING[b.kind] for b, o in zip(deeper, options, strict=True) if not o]
     if skipped_small:
         skipped.append(skipped_small)
     chosen = _allocate(context, read, [o for o in options if o], budget) if budget > 0 else []
@@ -156,6 +152,14 @@ def _read_point(context: PlanContext, found: Sequence[Boundary]) -> Block | None
         if seen is not None and seen.entry_alive(context.now):
             return boundary.block
     return None
+
+
+def _after(found: Sequence[Boundary], block: Block) -> int:
+    """Where the boundaries past ``block`` start (``found`` is in prefix order)."""
+    index = len(found)
+    while index and found[index - 1].block.index > block.index:
+        index -= 1
+    return index
 
 
 def _valued(
@@ -460,6 +464,13 @@ _ROLES: dict[Kind, Role] = {
     "message": "shared",
     "context": "document",
     "tail": "conversation",
+}
+
+
+#: Why a boundary of each kind got no checkpoint when none of its TTLs would pay.
+_NOT_PAYING: dict[Kind, str] = {
+    kind: f"{role}: not expected to be read enough to pay for a write"
+    for kind, role in _ROLES.items()
 }
 
 

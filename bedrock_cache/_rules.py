@@ -8,8 +8,8 @@ functions to never place a checkpoint Bedrock would reject or ignore.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from itertools import pairwise
+from typing import NamedTuple
 
 from ._layout import Block, Layout, Section
 from ._models import TTL, ModelSpec
@@ -26,8 +26,7 @@ class CheckpointRuleError(ValueError):
     """A request that Bedrock rejects with a ``ValidationException``."""
 
 
-@dataclass(frozen=True)
-class Placement:
+class Placement(NamedTuple):  # a tuple: several are built for every request
     """Where a checkpoint stands: right after block ``after`` in a section/message."""
 
     after: int
@@ -158,8 +157,7 @@ def request_problem(layout: Layout, spec: ModelSpec, places: Sequence[Placement]
     return ttl_problem(spec, [p.ttl for p in ordered])
 
 
-@dataclass(frozen=True)
-class EntryCheckpoint:
+class EntryCheckpoint(NamedTuple):  # a tuple: several are built for every request
     """A checkpoint's effect on the cache: an entry at ``after``, or why it makes none."""
 
     after: int

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 #: Within :func:`one_request`: values known equal to a private copy, by identity.
 _PROVEN: ContextVar[dict[int, tuple[Any, Any]] | None] = ContextVar(
@@ -38,14 +37,11 @@ class one_request:  # lower case: used like a function, ``with one_request():``
         _PROVEN.reset(self._token)
 
 
-@dataclass(frozen=True)
-class Seen:
+class Seen(NamedTuple):
     """Copies of the messages of a request, as far as they can be compared exactly."""
 
     messages: list[Any]
     """Copies of the leading messages that hold only plain values (never changed)."""
-    count: int
-    """How many messages the request had (``messages`` may stop earlier)."""
 
 
 def remember(messages: Sequence[Any], earlier: Seen | None = None, shared: int = 0) -> Seen:
@@ -58,7 +54,7 @@ def remember(messages: Sequence[Any], earlier: Seen | None = None, shared: int =
             if copy is None:
                 break
             copies.append(copy)
-    return Seen(copies, len(messages))
+    return Seen(copies)
 
 
 def shared_count(messages: Sequence[Any], seen: Seen) -> int:
