@@ -77,7 +77,8 @@ def recurrences(
 
 
 def cp_fingerprint(found: Sequence[Boundary], cp: PlannedCheckpoint) -> str:
-    return next(b.block.fingerprint for b in found if b.block.index == cp.after)
+    # from the end: most checkpoints stand at a request's last boundaries
+    return next(b.block.fingerprint for b in reversed(found) if b.block.index == cp.after)
 
 
 def _refresh_read(

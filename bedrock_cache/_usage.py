@@ -61,7 +61,7 @@ class CacheUsage:
 
 def _int(mapping: Mapping[str, Any], key: str) -> int:
     value = mapping.get(key)
-    return int(value) if isinstance(value, int | float) else 0
+    return int(value) if isinstance(value, (int, float)) else 0
 
 
 def usage_from_converse(usage: Mapping[str, Any]) -> CacheUsage:

@@ -115,9 +115,11 @@ def _later(group: Observation, now: float) -> float:
     five minutes, the ones that came back, against the others weighted by how much of the hour
     they have had (a member ten minutes old has had a tenth of it)."""
     five, hour = TTL_SECONDS["5m"], TTL_SECONDS["1h"]
-    waiting = [now - first for first in group.waiting]
-    gone = max(0, group.seen - group.recurred_5m - group.recurred_1h - len(waiting))
-    exposure = gone + sum(min(1.0, (age - five) / (hour - five)) for age in waiting if age > five)
+    waiting = group.waiting
+    exposure: float = max(0, group.seen - group.recurred_5m - group.recurred_1h - len(waiting))
+    if waiting and now - min(waiting) > five:  # else none has waited five minutes yet
+        ages = (now - first for first in waiting)
+        exposure += sum(min(1.0, (age - five) / (hour - five)) for age in ages if age > five)
     return group.recurred_1h / (group.recurred_1h + exposure + 1)
 
 

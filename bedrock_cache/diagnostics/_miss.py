@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, overload
+from typing import Any, Literal, NamedTuple, overload
 
 from .._layout import Block, Layout, _container
 from .._models import TTL_SECONDS, ModelSpec
@@ -78,8 +78,7 @@ class _Entry:
     last_used: float
 
 
-@dataclass(frozen=True)
-class _Located:
+class _Located(NamedTuple):
     block: Block
     section_block: int
     offset: int | None = None
@@ -460,8 +459,12 @@ def _before(blocks: Sequence[Block], index: int) -> str:
 
 def _shared_blocks(blocks: Sequence[Block], earlier: Sequence[Block]) -> int:
     """How many leading blocks two requests share: a block's fingerprint covers its whole prefix,
-    so the shared blocks are those up to the last equal fingerprint (found by bisection)."""
+    so the shared blocks are those up to the last equal fingerprint (found by bisection, after
+    a chat's usual cases: all of the earlier request, or all but its last question)."""
     low, high = 0, min(len(blocks), len(earlier))
+    for shared in (high, high - 1):
+        if shared > 0 and blocks[shared - 1].fingerprint == earlier[shared - 1].fingerprint:
+            return shared
     while low < high:
         middle = (low + high + 1) // 2
         if blocks[middle - 1].fingerprint == earlier[middle - 1].fingerprint:
