@@ -65,18 +65,14 @@ class Observation:
 
     def seen_again(self, now: float) -> Observation:
         """This prefix (or a new member of this group) seen once more at ``now``."""
-        gap = now - self.last_seen
-        # evolved(), inline: every boundary of every request is seen again
-        fields = {**self.__dict__, "seen": self.seen + 1}
-        if gap > 0:
-            fields["last_seen"] = now
-        if gap <= FIVE_MINUTES:
-            fields["recurred_5m"] = self.recurred_5m + 1
-        elif gap <= ONE_HOUR:
-            fields["recurred_1h"] = self.recurred_1h + 1
-        made: Observation = _new(Observation)
-        _set(made, "__dict__", fields)
-        return made
+        quick, slow = gap_counts(now - self.last_seen)
+        return evolved(
+            self,
+            seen=self.seen + 1,
+            last_seen=max(now, self.last_seen),
+            recurred_5m=self.recurred_5m + quick,
+            recurred_1h=self.recurred_1h + slow,
+        )
 
     def with_entry(self, now: float, ttl: TTL) -> Observation:
         """A checkpoint here wrote or read a cache entry with ``ttl`` at ``now``."""
@@ -93,12 +89,9 @@ class Observation:
 def gap_counts(gap: float) -> tuple[int, int]:
     """What a gap adds to ``recurred_5m`` and ``recurred_1h``: (1, 0) within five minutes, (0, 1)
     past them but within the hour, (0, 0) past the hour."""
-    if gap <= FIVE_MINUTES:
+    if gap <= TTL_SECONDS["5m"]:
         return 1, 0
-    return 0, int(gap <= ONE_HOUR)
-
-
-FIVE_MINUTES, ONE_HOUR = TTL_SECONDS["5m"], TTL_SECONDS["1h"]
+    return 0, int(gap <= TTL_SECONDS["1h"])
 
 
 #: Members a group remembers as waiting for their second sighting; older ones count as failed.
