@@ -59,8 +59,10 @@ def measure_workload(
     base_requests = baseline.requests()
     result = WorkloadResult(load.name, load.model, len(calls), lower_bound(base_requests))
     base_tokens = baseline.usage.total_input
-    extra = [clairvoyant.strategy(base_requests, [s.request for s in baseline.sent])]
-    for strategy in [*chosen, *(extra if schedule else [])]:
+    runs = list(chosen)
+    if schedule:  # planned knowing the future, so only when it is run
+        runs.append(clairvoyant.strategy(base_requests, [s.request for s in baseline.sent]))
+    for strategy in runs:
         try:
             outcome = baseline if strategy.name == "none" else run(load, strategy, calls)
         except Unavailable as exc:
