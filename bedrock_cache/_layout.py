@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
+from ._frozen import one_step_init
 from ._models import TTL
 from ._tokens import DefaultEstimator, TokenEstimator, canonical_json
 from ._unchanged import Seen, most_shared, plain_copy, remember, same
@@ -24,6 +25,7 @@ Section = Literal["tools", "system", "messages"]
 CACHE_POINT = "cachePoint"
 
 
+@one_step_init
 @dataclass(frozen=True)
 class Block:
     """One non-checkpoint block of the request, in prefix order."""
@@ -47,6 +49,7 @@ class Block:
     document_format: str = ""
 
 
+@one_step_init
 @dataclass(frozen=True)
 class ExistingCheckpoint:
     """A cachePoint the request already carries (placed by the user or the framework)."""
@@ -60,6 +63,7 @@ class ExistingCheckpoint:
     first_in_message: bool
 
 
+@one_step_init
 @dataclass(frozen=True)
 class Layout:
     """Blocks and existing checkpoints of one Converse request."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ._frozen import one_step_init
 from ._layout import Section
 from ._models import TTL
 
 Role = Literal["tools", "system", "system_head", "document", "shared", "bridge", "conversation"]
 
 
+@one_step_init
 @dataclass(frozen=True)
 class PlannedCheckpoint:
     """A checkpoint the planner places right after block ``after``."""
@@ -24,6 +26,7 @@ class PlannedCheckpoint:
     reason: str
 
 
+@one_step_init
 @dataclass(frozen=True)
 class Plan:
     """The planner's decision for one request."""

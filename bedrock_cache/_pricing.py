@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._frozen import one_step_init
 from ._models import ModelSpec, ResolvedModel
 from ._usage import CacheUsage
 
 PER_TOKEN = 1e-6  # prices are per one million tokens
 
 
+@one_step_init
 @dataclass(frozen=True)
 class Cost:
     """Dollars of one usage, by kind, and against the same tokens without caching."""

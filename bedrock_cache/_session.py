@@ -16,6 +16,7 @@ from ._boundary_memo import BoundaryMemo
 from ._config import check_callable, check_instance, check_policy, check_table
 from ._config import policy_from as _policy_from
 from ._faults import fault
+from ._frozen import one_step_init
 from ._instrument import ACTIVE, active_cache, instrument_client
 from ._layout import Layout, LayoutMemo, with_checkpoints
 from ._models import ModelTable, ResolvedModel, default_table
@@ -37,6 +38,7 @@ from .telemetry import OpenTelemetry, TraceLog, attach_telemetry
 __all__ = ["BedrockCache", "CallReport", "PreparedRequest", "active_cache", "record_call"]
 
 
+@one_step_init
 @dataclass(frozen=True)
 class PreparedRequest:
     """A request with its planned checkpoints, and the plan that put them there."""
@@ -48,6 +50,7 @@ class PreparedRequest:
     """What the call should read; :meth:`BedrockCache.record` explains a miss with it."""
 
 
+@one_step_init
 @dataclass(frozen=True)
 class CallReport:
     """One call's cache usage, cost and plan: what trace metadata and logs carry."""

@@ -17,9 +17,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from ._frozen import one_step_init
 from ._models import TTL, TTL_SECONDS, entry_alive
 
 
+@one_step_init
 @dataclass(frozen=True)
 class Observation:
     """What is known of one prefix fingerprint. Primitives only, so it serializes as is.
@@ -61,7 +63,7 @@ class Observation:
     @classmethod
     def first(cls, now: float, group: str = "") -> Observation:
         """A prefix seen for the first time."""
-        return evolved(_FIRST, last_seen=now, group=group, first_seen=now)
+        return cls(seen=1, last_seen=now, group=group, first_seen=now)
 
     def seen_again(self, now: float) -> Observation:
         """This prefix (or a new member of this group) seen once more at ``now``."""
@@ -109,7 +111,6 @@ def evolved(observation: Observation, **changes: Any) -> Observation:
     return made
 
 
-_FIRST = Observation(seen=1, last_seen=0.0)
 _FIELDS = frozenset(Observation.__dataclass_fields__)
 
 

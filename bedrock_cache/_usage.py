@@ -11,9 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._frozen import one_step_init
 from ._outcomes import OUTCOMES, Outcome
 
 
+@one_step_init
 @dataclass(frozen=True)
 class CacheUsage:
     """Tokens of one or more calls, split by how Bedrock billed them."""
@@ -199,6 +201,7 @@ def usage_from_llama_index(response: Any) -> CacheUsage | None:
 RECENT_CALLS = 1000
 
 
+@one_step_init
 @dataclass(frozen=True)
 class CallRecord:
     """One counted call, as kept in :meth:`CacheStats.recent`."""

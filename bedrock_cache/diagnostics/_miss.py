@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, NamedTuple, overload
 
+from .._frozen import one_step_init
 from .._layout import Block, Layout, _container
 from .._models import TTL_SECONDS, ModelSpec
 from .._rules import EntryCheckpoint, Placement, entry_checkpoints
@@ -85,6 +86,7 @@ class _Located(NamedTuple):
     excerpt: str | None = None
 
 
+@one_step_init
 @dataclass(frozen=True)
 class Expectation:
     """What one request should read, judged before it was sent; :meth:`explain` its usage."""
