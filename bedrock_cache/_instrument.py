@@ -23,9 +23,8 @@ from botocore.eventstream import EventStream
 from ._fallback import rejection_of, restore_body
 from ._faults import fault
 from ._outcomes import error_code, outcome_of, outcome_of_code
-from ._unchanged import one_request
 from ._usage import usage_from_converse, usage_from_stream_event
-from ._validation import ValidParts
+from ._validation import invalid, keeps_verdict
 from .apis._invoke import INVOKE_OPERATIONS, plan_invoke, tap_invoke_response
 
 if TYPE_CHECKING:  # the session imports this module; this one only names its types
@@ -73,8 +72,6 @@ class _Call:
 
 #: The one client registry: every instrumented boto3 client, by identity, while it lives.
 _hooks: weakref.WeakKeyDictionary[Any, _Hook] = weakref.WeakKeyDictionary()
-#: Request parts (tool config, system, messages) that passed botocore's validation before.
-_valid_parts = ValidParts()
 
 
 def instrument_client(
@@ -174,26 +171,30 @@ def _before(client: Any, params: dict[str, Any], context: dict[str, Any], operat
     cache, hint = _planner_for(client, params)
     if cache is None:
         return
-    with one_request():  # validation and planning compare each part of it once
-        if _invalid(params, operation):
-            return
-        try:
-            prepared = cache.prepare(params, base_model_hint=hint)
-        except Exception as exc:
+    try:
+        prepared = cache.prepare(params, base_model_hint=hint)
+    except Exception as exc:
+        if not _rejected(params, operation):  # else botocore's own error follows
             fault("could not plan a request; it was sent as built", exc)
-            return
+        return
+    try:
+        if prepared.plan.checkpoints and not keeps_verdict(
+            params, prepared.request, prepared.plan, operation
+        ):
+            return  # a block our checkpoint would move is invalid: botocore names it as built
+    except Exception as exc:
+        fault("could not check a planned request; it was sent as built", exc)
+        return
     context[CONTEXT_KEY] = _Call(cache, prepared, dict(params))
     params.clear()
     params.update(prepared.request)
 
 
-def _invalid(params: Mapping[str, Any], operation: Any) -> bool:
-    """The caller's own request fails botocore's validation: send it as built, so the error
-    names the caller's own block indexes (not ones shifted by our checkpoints)."""
+def _rejected(params: Mapping[str, Any], operation: Any) -> bool:
+    """botocore will reject the caller's own request (so planning it could fail)."""
     try:
-        return _valid_parts.invalid(params, operation)
-    except Exception as exc:
-        fault("could not validate a request; it was planned anyway", exc)
+        return invalid(params, operation)
+    except Exception:
         return False
 
 

@@ -1,40 +1,17 @@
 """How many leading messages a request shares with one seen before, found in one comparison.
 
 A chat re-sends its whole history every turn. Rather than reading each message again (keying,
-hashing, validating), the history seen last time is kept as a private copy and compared with the
-new request's messages by ``==``, in C. That comparison is exact only for plain JSON-like text
+hashing), the history seen last time is kept as a private copy and compared with the new
+request's messages by ``==``, in C. That comparison is exact only for plain JSON-like text
 (``1 == 1.0 == True``, yet they serialize differently), so a message holding anything other than
 dicts, lists, strings, bytes and ``None`` ends the shared part: it and what follows are read
 anew. A copy, because the caller may change its own lists in place between calls.
-
-Within :func:`one_request` (nothing changes the request meanwhile), a value found equal to a
-copy, or copied, is not compared or copied again: the parts of a request that validation
-and the layout both keep (the tool schemas, a new message) share one comparison and one copy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextvars import ContextVar
 from typing import Any, NamedTuple
-
-#: Within :func:`one_request`: values known equal to a private copy, by identity.
-_PROVEN: ContextVar[dict[int, tuple[Any, Any]] | None] = ContextVar(
-    "bedrock_cache_proven", default=None
-)
-
-
-class one_request:  # lower case: used like a function, ``with one_request():``
-    """Read one request, unchanged until the block ends, with one comparison per value. (A
-    class, not a generator-based context manager: it wraps every planned call.)"""
-
-    __slots__ = ("_token",)
-
-    def __enter__(self) -> None:
-        self._token = _PROVEN.set({})
-
-    def __exit__(self, *_: object) -> None:
-        _PROVEN.reset(self._token)
 
 
 class Seen(NamedTuple):
@@ -92,41 +69,13 @@ def most_shared(messages: Sequence[Any], candidates: Sequence[Seen]) -> tuple[in
 def plain_copy(value: Any) -> Any | None:
     """A private copy of ``value`` that ``==`` compares exactly, or ``None`` if it holds
     anything but dicts, lists, strings, bytes and ``None``."""
-    proven = _PROVEN.get()
-    if proven is not None:
-        known = proven.get(id(value))
-        if known is not None and known[0] is value:
-            return known[1]
     copy = _plain_copy(value)
-    if copy is _NOT_PLAIN:
-        return None
-    if proven is not None:
-        _prove(proven, value, copy)
-    return copy
+    return None if copy is _NOT_PLAIN else copy
 
 
 def same(value: Any, copy: Any) -> bool:
     """``value`` equals a :func:`plain_copy` (so it serializes exactly as that did)."""
-    if copy is None:
-        return False
-    proven = _PROVEN.get()
-    if proven is None:
-        return _equal(value, copy)
-    known = proven.get(id(value))
-    if known is not None and known[0] is value and known[1] is copy:
-        return True
-    if not _equal(value, copy):
-        return False
-    _prove(proven, value, copy)
-    return True
-
-
-def _prove(proven: dict[int, tuple[Any, Any]], value: Any, copy: Any) -> None:
-    """Note that ``value`` equals ``copy``, and so does each item of a dict its counterpart."""
-    proven[id(value)] = (value, copy)
-    if type(value) is dict:
-        for key, item in value.items():
-            proven[id(item)] = (item, copy[key])
+    return copy is not None and _equal(value, copy)
 
 
 def _equal(new: Any, old: Any) -> bool:

@@ -1,104 +1,98 @@
-"""Does the caller's own request pass botocore's parameter validation? Cheaply, turn after turn.
+"""Our checkpoints never change what botocore says about the caller's own request.
 
-The instrumentation sends an invalid request exactly as built, so that botocore's error names the
-caller's own block indexes. Validating every request in full would cost as much again as
-botocore's own validation; instead what passed before is remembered and only what is new is
-validated: each top-level parameter (the tool config, the system list, the inference config...)
-as compared with the last valid one (:mod:`._unchanged`), or else by its exact serialized form
-(``marshal``: types, values and key order), and the messages a chat re-sends by
-:mod:`._unchanged` too; new text-only messages and the model id quickly, as botocore would
-(:mod:`._quick_validation`). A part that cannot be serialized (a custom mapping, a file object)
-is validated every time.
+botocore validates the request as sent, and its errors name the parameters by index. A planned
+request is the caller's with cachePoint blocks (valid ones) inserted, each right after one of
+the caller's blocks, and only the containers on the way to such a list copied. So botocore's
+verdict, and every index its errors name, stay the caller's own as long as the caller's blocks
+that move (those after an inserted block in the same list) are valid, and every container that
+was copied is of a type botocore accepts as it is (a copy would turn, say, a custom mapping
+into the dict it requires). :func:`keeps_verdict` checks exactly that, in time proportional to
+the blocks that move: none when a checkpoint closes its list, as most do. Nothing else of the
+request needs judging before it is sent: botocore judges it.
 """
 
 from __future__ import annotations
 
-import marshal
-import threading
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 from botocore.validate import ParamValidator
 
-from ._quick_validation import TextOnly
-from ._unchanged import Seen, most_shared, plain_copy, remember, same
+from ._by_identity import ByIdentity
+from ._plan import Plan
 
-#: Top-level parameters validated every time: the (required) model id, and the messages,
-#: which are remembered one by one.
-ALWAYS = frozenset({"modelId", "messages"})
-#: Valid message histories kept (concurrent conversations).
-RECENT_HISTORIES = 8
 #: botocore's validator keeps no state between calls.
 _VALIDATOR = ParamValidator()
+_LISTS = (list, tuple)
 
 
-class ValidParts:
-    """Request parts that passed validation (bounded: cleared past ``max_bytes``)."""
+class _Members(NamedTuple):
+    """The shapes of one item of each list a checkpoint may be inserted into."""
 
-    def __init__(self, max_bytes: int = 16 << 20) -> None:
-        self.max_bytes = max_bytes
-        self._valid: set[bytes] = set()
-        self._size = 0
-        self._histories: tuple[tuple[str, Seen], ...] = ()
-        self._last: dict[tuple[str, str], Any] = {}
-        """The last valid value of each whole part (by operation), as a plain copy."""
-        self._lock = threading.Lock()
+    tool: Any
+    system: Any
+    content: Any
 
-    def invalid(self, params: Mapping[str, Any], operation: Any) -> bool:
-        """Whether ``params`` fail botocore's validation for ``operation``."""
-        rest = dict(params)
-        tag = str(operation.name)
-        fresh, copies = [], {}
-        for name, value in params.items():
-            if name in ALWAYS:
-                continue
-            if same(value, self._last.get((tag, name))):
-                del rest[name]
-                continue
-            key = _serialized(tag, name, value)
-            if key is not None and key in self._valid:
-                del rest[name]
-            elif key is not None:
-                fresh.append(key)
-            copies[(tag, name)] = plain_copy(value)
-        messages: Any = rest.get("messages")
-        history, shared = self._closest(tag, messages)
-        quick = TextOnly.of(operation)
-        if quick is not None and quick.valid(messages, shared):
-            del rest["messages"]
-        elif history is not None:
-            rest["messages"] = messages[shared:]
-        judged = quick is not None and quick.valid_model_id(rest)
-        if not judged and _VALIDATOR.validate(rest, operation.input_shape).has_errors():
-            return True
-        self._keep(fresh)
-        self._last.update(copies)
-        if type(messages) is list:
-            seen = remember(messages, history, shared)
-            with self._lock:
-                others = tuple(h for h in self._histories if h[1] is not history)
-                self._histories = ((tag, seen), *others)[:RECENT_HISTORIES]
+
+def keeps_verdict(
+    request: Mapping[str, Any], planned: Mapping[str, Any], plan: Plan, operation: Any
+) -> bool:
+    """``planned`` (``request`` with ``plan``'s checkpoints) gets botocore's verdict on
+    ``request`` for ``operation`` (a botocore operation model), errors named alike."""
+    members = _members(operation)
+    if members is None:
         return False
+    lists = {(cp.section, cp.message) for cp in plan.checkpoints}
+    for section, message in lists:
+        if section == "tools":
+            config = request.get("toolConfig")
+            if not isinstance(config, dict):
+                return False
+            own, sent, shape = config.get("tools"), planned["toolConfig"]["tools"], members.tool
+        elif section == "system":
+            own, sent, shape = request.get("system"), planned["system"], members.system
+        else:
+            messages = request.get("messages")
+            if not isinstance(messages, _LISTS) or not isinstance(messages[message], dict):
+                return False
+            own = messages[message].get("content")
+            sent, shape = planned["messages"][message]["content"], members.content
+        if not isinstance(own, _LISTS):
+            return False
+        for block in _moved(own, sent):
+            if _VALIDATOR.validate(block, shape).has_errors():
+                return False
+    return True
 
-    def _closest(self, tag: str, messages: Any) -> tuple[Seen | None, int]:
-        """The valid history ``messages`` share most leading messages with, and how many."""
-        mine = [seen for operation, seen in self._histories if operation == tag]
-        at, shared = most_shared(messages, mine)
-        return (mine[at] if at is not None else None), shared
 
-    def _keep(self, fresh: list[bytes]) -> None:
-        size = sum(map(len, fresh))
-        with self._lock:
-            if self._size + size > self.max_bytes:
-                self._valid, self._size = set(), 0
-            self._valid.update(fresh)
-            self._size += size
+def _moved(own: Sequence[Any], sent: Sequence[Any]) -> Sequence[Any]:
+    """The caller's items that ``sent`` (``own`` with blocks inserted) holds at other indexes:
+    those after the first inserted block. Usually none: the one insertion closes the list."""
+    inserted = len(sent) - len(own)
+    trailing = 0
+    while trailing < len(own) and sent[-1 - trailing] is own[-1 - trailing]:
+        trailing += 1
+    if inserted == 1:
+        return own[len(own) - trailing :]
+    first = next((n for n, item in enumerate(own) if sent[n] is not item), len(own))
+    return own[first:]
 
 
-def _serialized(tag: str, part: str, value: Any) -> bytes | None:
-    """``value`` exactly, as bytes: marshal format 2 (no back-references, so equal data gives
-    equal bytes however it is shared), after the operation and part names."""
+def invalid(request: Mapping[str, Any], operation: Any) -> bool:
+    """botocore's validator rejects ``request`` for ``operation``."""
+    return bool(_VALIDATOR.validate(request, operation.input_shape).has_errors())
+
+
+def _read_members(operation: Any) -> _Members | None:
     try:
-        return f"{tag}|{part}|".encode() + marshal.dumps(value, 2)
-    except (ValueError, TypeError):  # not plain data: validate it every time
+        request = operation.input_shape.members
+        tool = request["toolConfig"].members["tools"].member
+        system = request["system"].member
+        content = request["messages"].member.members["content"].member
+    except (AttributeError, KeyError):  # an operation shaped unlike Converse: never planned
         return None
+    return _Members(tool, system, content)
+
+
+#: Operation models whose list members were read (kept while the model is the one in use).
+_members: ByIdentity[Any, _Members | None] = ByIdentity(_read_members, limit=64)

@@ -1,10 +1,11 @@
 """An instrumented client accepts and rejects exactly the requests botocore does.
 
-Invariant: for any messages -- text-only ones, which the plugin judges without botocore's
-validator, and ones that break that form in any way (a wrong type, a missing or extra key, an
-empty block, two kinds in one block, a bad model id) -- after a valid history or from the start,
-a call through an instrumented client fails with botocore's own message exactly when the same
-call through a plain client does, and succeeds otherwise.
+Invariant: for any messages -- text-only ones, and ones that break that form in any way (a wrong
+type, a missing or extra key, an empty block, two kinds in one block, a bad model id), with or
+without shared context ahead of them that gets a checkpoint (which moves the blocks after it) --
+after a valid history or from the start, a call through an instrumented client fails with
+botocore's own message exactly when the same call through a plain client does, and succeeds
+otherwise.
 """
 
 from __future__ import annotations
@@ -128,3 +129,33 @@ def test_instrumented_calls_are_valid_exactly_when_botocore_says_so() -> None:
             request = {"modelId": SONNET, "system": SYSTEM, "messages": HISTORY[: turn + 1]}
             assert outcome(planned, request) == "ok"
         check()
+
+
+def test_blocks_after_a_checkpoint_keep_their_errors_in_every_section() -> None:
+    """A checkpoint after a long system block or tool schema moves what follows in its list; a
+    broken block there is still named at the caller's own index."""
+    long_tool = {"toolSpec": {"name": "lookup", "description": "Looks up orders. " * 600}}
+    long_tool["toolSpec"]["inputSchema"] = {"json": {"type": "object"}}
+    broken = {
+        "system": {"system": [*SYSTEM, {"text": 5}], "messages": HISTORY[:1]},
+        "tools": {
+            "toolConfig": {"tools": [long_tool, {"toolSpec": {"name": 5}}]},
+            "messages": HISTORY[:1],
+        },
+    }
+    with BedrockEmulator() as emulator:
+        plain = emulator.client()
+        planned = BedrockCache().instrument(emulator.client())
+        for section, parts in broken.items():
+            request = {"modelId": SONNET, **parts}
+            expected = outcome(plain, request)
+            assert expected.startswith("invalid") and f"{section}" in expected
+            for _ in range(3):  # first sight, then seen before (and planned as such)
+                assert outcome(planned, request) == expected
+            valid = {"modelId": SONNET, **parts}
+            key = "system" if section == "system" else "toolConfig"
+            fixed = dict(parts[key]) if key == "toolConfig" else parts[key][:1]
+            if key == "toolConfig":
+                fixed["tools"] = fixed["tools"][:1]
+            valid[key] = fixed
+            assert outcome(planned, valid) == "ok"  # and the same prefix, valid, is planned
