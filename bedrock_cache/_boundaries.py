@@ -84,6 +84,8 @@ class Head:
     root: str
     tools: str
     static: str
+    keys: tuple[str, ...] = ()
+    """:func:`lookup_keys` of its boundaries."""
 
 
 def boundaries(
@@ -98,13 +100,26 @@ def boundaries(
     ``head``: :func:`head_of` this request, if the caller kept it from an earlier request with
     the same blocks ahead of the closing message (and the same spec, policy and message count).
     """
+    return keyed_boundaries(layout, spec, policy, head=head)[0]
+
+
+def keyed_boundaries(
+    layout: Layout,
+    spec: ModelSpec,
+    policy: CachePolicy | None = None,
+    *,
+    head: Head | None = None,
+) -> tuple[list[Boundary], list[str]]:
+    """:func:`boundaries` and their :func:`lookup_keys` (a kept ``head`` brings its own)."""
     policy = policy or CachePolicy()
     if not spec.supports_caching or not layout.blocks:
-        return []
+        return [], []
     allowed = _Allowed(layout, spec)
     if head is None:
         head = _head(layout, spec, policy, allowed)
-    return [*head.boundaries, *_keyed(spec, head, _last_message(layout, policy, allowed), allowed)]
+    tail = _keyed(spec, head, _last_message(layout, policy, allowed), allowed)
+    # The closing message's kinds (context, tail) are never the head's, so no key repeats.
+    return [*head.boundaries, *tail], [*head.keys, *lookup_keys(tail)]
 
 
 def head_of(layout: Layout, spec: ModelSpec, policy: CachePolicy) -> Head:
@@ -132,8 +147,9 @@ def _head(
     static = (
         store_key(spec, layout.blocks[system_end].fingerprint) if system_end is not None else tools
     )
-    keys = Head((), root, tools, static)
-    return Head(tuple(_keyed(spec, keys, found, allowed)), root, tools, static)
+    found_keys = Head((), root, tools, static)
+    head = _keyed(spec, found_keys, found, allowed)
+    return Head(tuple(head), root, tools, static, tuple(lookup_keys(head)))
 
 
 def _keyed(

@@ -11,7 +11,7 @@ closing message is looked at again.
 
 from __future__ import annotations
 
-from ._boundaries import Boundary, Head, boundaries, closing_message, head_of
+from ._boundaries import Boundary, Head, closing_message, head_of, keyed_boundaries
 from ._layout import Layout
 from ._models import ModelSpec
 from ._policy import CachePolicy
@@ -27,12 +27,14 @@ class BoundaryMemo:
         self.max_entries = max_entries
         self._heads: dict[_Key, tuple[ModelSpec, CachePolicy, Head]] = {}
 
-    def boundaries(self, layout: Layout, spec: ModelSpec, policy: CachePolicy) -> list[Boundary]:
-        """:func:`~bedrock_cache._boundaries.boundaries` of ``layout``, with its head carried over
-        when an earlier request had the same one."""
+    def boundaries(
+        self, layout: Layout, spec: ModelSpec, policy: CachePolicy
+    ) -> tuple[list[Boundary], list[str]]:
+        """:func:`~bedrock_cache._boundaries.keyed_boundaries` of ``layout``, with its head
+        carried over when an earlier request had the same one."""
         count = layout.message_count
         if not count or not spec.supports_caching:
-            return boundaries(layout, spec, policy)
+            return keyed_boundaries(layout, spec, policy)
         ahead = layout.message_starts[count - 1]
         anchor = layout.blocks[ahead - 1].fingerprint if ahead else ""
         capped = bool(spec.max_cached_tokens) and layout.total_tokens > spec.max_cached_tokens
@@ -45,4 +47,4 @@ class BoundaryMemo:
             if len(self._heads) >= self.max_entries:
                 self._heads = {}
             self._heads[key] = (spec, policy, head)
-        return boundaries(layout, spec, policy, head=head)
+        return keyed_boundaries(layout, spec, policy, head=head)

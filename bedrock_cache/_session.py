@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from ._boundaries import lookup_keys
 from ._boundary_memo import BoundaryMemo
 from ._config import check_callable, check_instance, check_policy, check_table
 from ._config import policy_from as _policy_from
@@ -172,8 +171,8 @@ class BedrockCache:
         spec = model.spec
         layout = Layout.of(request, self.estimator, self._memo)
         now = self._clock()
-        found = self._boundaries.boundaries(layout, spec, self.policy)
-        observations = self._lookup(lookup_keys(found)) if found else {}
+        found, keys = self._boundaries.boundaries(layout, spec, self.policy)
+        observations = self._lookup(keys) if found else {}
         learned = recurrences(found, observations, now)
         plan = plan_checkpoints(
             layout, spec, self.policy, observations, now, found=found, learned=learned

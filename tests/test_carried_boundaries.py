@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from bedrock_cache import BedrockCache, CachePolicy
-from bedrock_cache._boundaries import Boundary, boundaries
+from bedrock_cache._boundaries import Boundary, boundaries, lookup_keys
 from bedrock_cache._boundary_memo import BoundaryMemo
 from bedrock_cache._layout import Layout
 from bedrock_cache._models import ModelSpec
@@ -59,8 +59,11 @@ def traffic() -> list[tuple[str, str, list[dict[str, Any]]]]:
 class Afresh(BoundaryMemo):
     """Keeps nothing: every request's boundaries read anew."""
 
-    def boundaries(self, layout: Layout, spec: ModelSpec, policy: CachePolicy) -> list[Boundary]:
-        return boundaries(layout, spec, policy)
+    def boundaries(
+        self, layout: Layout, spec: ModelSpec, policy: CachePolicy
+    ) -> tuple[list[Boundary], list[str]]:
+        found = boundaries(layout, spec, policy)
+        return found, lookup_keys(found)
 
 
 def test_plans_with_carried_boundaries_equal_plans_read_afresh() -> None:

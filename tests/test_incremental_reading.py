@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bedrock_cache import BedrockCache, CachePolicy, CallReport, Layout, cache_point, resolve_model
-from bedrock_cache._boundaries import boundaries
+from bedrock_cache._boundaries import boundaries, lookup_keys
 from bedrock_cache._boundary_memo import BoundaryMemo
 from bedrock_cache._layout import LayoutMemo
 from bedrock_cache.emulator import BedrockEmulator, ManualClock
@@ -128,7 +128,9 @@ def test_layouts_read_with_the_memo_equal_fresh_reads(
         layout = Layout.of(request, memo=memo)
         assert layout == Layout.of(request)
         for spec in SPECS:  # boundaries ahead of the last message carried over from earlier ones
-            assert heads.boundaries(layout, spec, policy) == boundaries(layout, spec, policy)
+            found, keys = heads.boundaries(layout, spec, policy)
+            assert found == boundaries(layout, spec, policy)
+            assert sorted(keys) == sorted(lookup_keys(found))
 
 
 def test_a_message_broken_in_place_gets_the_callers_own_error(bedrock_emulator: Emulator) -> None:
