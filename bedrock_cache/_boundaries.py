@@ -122,16 +122,27 @@ def keyed_boundaries(
     return [*head.boundaries, *tail], [*head.keys, *lookup_keys(tail)]
 
 
-def head_of(layout: Layout, spec: ModelSpec, policy: CachePolicy) -> Head:
+#: Message-end boundaries found before (``None``: no block of that message may hold a
+#: checkpoint), by model id and the fingerprint of the message's last block, which fixes the
+#: message and everything ahead of it, so its boundary too (for that model spec).
+Ends = dict[tuple[str, str], tuple[ModelSpec, Boundary | None]]
+
+
+def head_of(layout: Layout, spec: ModelSpec, policy: CachePolicy, ends: Ends | None = None) -> Head:
     """The part of :func:`boundaries` ahead of the closing message (:func:`closing_message`):
     the tool schemas, the system blocks and the sampled message ends. A function of the blocks
     ahead of the closing message, the number of messages, the spec, the policy and whether the
-    request is over the model's cache cap (:func:`_under_cap`)."""
-    return _head(layout, spec, policy, _Allowed(layout, spec))
+    request is over the model's cache cap (:func:`_under_cap`). ``ends``: message ends found
+    for earlier requests (a chat's history), taken from there and added to it."""
+    return _head(layout, spec, policy, _Allowed(layout, spec), ends)
 
 
 def _head(
-    layout: Layout, spec: ModelSpec, policy: CachePolicy, allowed: Callable[[Block], bool]
+    layout: Layout,
+    spec: ModelSpec,
+    policy: CachePolicy,
+    allowed: Callable[[Block], bool],
+    ends: Ends | None = None,
 ) -> Head:
     found: list[tuple[Block, Kind]] = []
     tools_end = layout.section_end("tools")
@@ -141,7 +152,6 @@ def _head(
     if system_end is not None and policy.cache_system:
         first = tools_end + 1 if tools_end is not None else 0
         found += [(layout.blocks[i], "system") for i in range(first, system_end + 1)]
-    found += _message_boundaries(layout, spec, policy, allowed)
     root = spec.model_id
     tools = store_key(spec, layout.blocks[tools_end].fingerprint) if tools_end is not None else root
     static = (
@@ -149,6 +159,8 @@ def _head(
     )
     found_keys = Head((), root, tools, static)
     head = _keyed(spec, found_keys, found, allowed)
+    if layout.message_count and policy.cache_conversation:
+        head += _message_ends(layout, spec, found_keys, allowed, ends)
     return Head(tuple(head), root, tools, static, tuple(lookup_keys(head)))
 
 
@@ -156,13 +168,12 @@ def _keyed(
     spec: ModelSpec, head: Head, found: list[tuple[Block, Kind]], allowed: Callable[[Block], bool]
 ) -> list[Boundary]:
     """Boundaries of the allowed ones of ``found``, with their store keys and groups."""
-    result: list[Boundary] = []
-    for block, kind in found:
-        if allowed(block):
-            parent, keys, unseen, fresh = _groups(kind, head.root, head.tools, head.static)
-            key = store_key(spec, block.fingerprint)
-            result.append(Boundary(block, kind, key, keys, parent, unseen, fresh))
-    return result
+    return [_boundary(spec, head, block, kind) for block, kind in found if allowed(block)]
+
+
+def _boundary(spec: ModelSpec, head: Head, block: Block, kind: Kind) -> Boundary:
+    parent, keys, unseen, fresh = _groups(kind, head.root, head.tools, head.static)
+    return Boundary(block, kind, store_key(spec, block.fingerprint), keys, parent, unseen, fresh)
 
 
 @lru_cache(maxsize=1024)  # the same few static prefixes, request after request
@@ -185,19 +196,32 @@ def store_key(spec: ModelSpec, fingerprint: str) -> str:
     return f"{spec.model_id}:{fingerprint}"
 
 
-def _message_boundaries(
-    layout: Layout, spec: ModelSpec, policy: CachePolicy, allowed: Callable[[Block], bool]
-) -> list[tuple[Block, Kind]]:
-    """The sampled message ends ahead of the closing message."""
-    count = layout.message_count
-    found: list[tuple[Block, Kind]] = []
-    if count and policy.cache_conversation:
-        starts, blocks = layout.message_starts, layout.blocks
-        for message in sorted(_sampled_messages(layout, spec) | _under_cap(layout, spec)):
-            for index in reversed(range(starts[message], starts[message + 1])):
-                if allowed(blocks[index]):  # the last block a checkpoint may follow
-                    found.append((blocks[index], "message"))
-                    break
+def _message_ends(
+    layout: Layout,
+    spec: ModelSpec,
+    head: Head,
+    allowed: Callable[[Block], bool],
+    ends: Ends | None,
+) -> list[Boundary]:
+    """The sampled message ends ahead of the closing message: in each message, after the last
+    block a checkpoint may follow."""
+    starts, blocks = layout.message_starts, layout.blocks
+    found: list[Boundary] = []
+    for message in sorted(_sampled_messages(layout, spec) | _under_cap(layout, spec)):
+        span = range(starts[message], starts[message + 1])
+        if not span:
+            continue
+        key = (spec.model_id, blocks[span[-1]].fingerprint)
+        kept = ends.get(key) if ends is not None else None
+        if kept is not None and kept[0] is spec:
+            boundary = kept[1]
+        else:
+            block = _last_allowed(layout, span, allowed)
+            boundary = _boundary(spec, head, block, "message") if block is not None else None
+            if ends is not None:
+                ends[key] = (spec, boundary)
+        if boundary is not None:
+            found.append(boundary)
     return found
 
 

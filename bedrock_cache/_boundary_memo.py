@@ -11,12 +11,14 @@ closing message is looked at again.
 
 from __future__ import annotations
 
-from ._boundaries import Boundary, Head, closing_message, head_of, keyed_boundaries
+from ._boundaries import Boundary, Ends, Head, closing_message, head_of, keyed_boundaries
 from ._layout import Layout
 from ._models import ModelSpec
 from ._policy import CachePolicy
 
 _Key = tuple[str, int, int, str, bool, int]
+#: Message ends kept (a few per conversation turn, for the turns of many conversations).
+MAX_ENDS = 20_000
 
 
 class BoundaryMemo:
@@ -26,6 +28,9 @@ class BoundaryMemo:
     def __init__(self, max_entries: int = 256) -> None:
         self.max_entries = max_entries
         self._heads: dict[_Key, tuple[ModelSpec, CachePolicy, Head]] = {}
+        self._ends: Ends = {}
+        """Message ends of earlier heads: a chat's next turn (one head more) rebuilds its head
+        from them, reading only the messages it added."""
 
     def boundaries(
         self, layout: Layout, spec: ModelSpec, policy: CachePolicy
@@ -43,7 +48,9 @@ class BoundaryMemo:
         if kept is not None and kept[0] is spec and kept[1] is policy:
             head = kept[2]
         else:
-            head = head_of(layout, spec, policy)
+            if len(self._ends) >= MAX_ENDS:
+                self._ends = {}
+            head = head_of(layout, spec, policy, self._ends)
             if len(self._heads) >= self.max_entries:
                 self._heads = {}
             self._heads[key] = (spec, policy, head)
