@@ -392,7 +392,7 @@ def _best(
     empty = _Choice(0.0, ())
     best: _Choice | None = None
     layer: dict[tuple[int, TTL], _Choice] = {}
-    for count in range(1, budget + 1):
+    for count in range(1, min(budget, len(options)) + 1):  # at most one pick per boundary
         nxt: dict[tuple[int, TTL], _Choice] = {}
         for i, opts in enumerate(options):
             block = opts[0].boundary.block
@@ -420,6 +420,8 @@ def _best(
                     if total > 0 and (key not in nxt or total > nxt[key].total):
                         nxt[key] = _Choice(total, (*choice.picks, opt))
         layer = nxt
+        if not layer:  # no pick extends any of the last layer's: nor will one more
+            break
         for choice in layer.values():
             if best is None or choice.total > best.total:
                 best = choice
