@@ -3,12 +3,17 @@
 The transport is stubbed at botocore's ``before-call`` event, which returns a canned Converse
 response, so no HTTP is timed: what remains is the framework (message conversion, botocore
 parameter validation and serialization, response parsing) and, when instrumented, the plugin
-(planning in ``before-parameter-build``, recording in ``after-call``). Each timed call sends the
-conversation with a new last question, as a chat re-sends its history every turn; plain and
-instrumented calls alternate. Only the framework's call is timed: the turn's messages are built
-before the clock starts. The stub answers last among ``before-call`` handlers, so the plugin's
-own handlers there are timed too. ``BedrockCache.prepare`` alone is timed on requests of 1,000
-and 8,000 blocks, first sight and next turn, and within the next turn the planner itself
+(planning in ``before-parameter-build``, recording in ``after-call``). Two kinds of turn are
+timed: a *new question* re-sends the same history with another last question (a regenerated or
+edited question), and a *next turn* adds the answer to the previous question and a new question
+to a conversation whose two previous turns were sent just before (untimed, through the same
+model), as a chat does every turn; each next turn is another conversation, so every timed call
+reads two new messages, after history the plugin has seen more than once. Plain and instrumented
+calls alternate. Only the framework's call is timed: the turn's messages (and the previous turn)
+are built and sent before the clock starts. The stub answers last among ``before-call``
+handlers, so the plugin's own handlers there are timed too.
+``BedrockCache.prepare`` alone is timed on requests of 1,000 and 8,000 blocks, first sight and
+next turn, and within the next turn the planner itself
 (:func:`~bedrock_cache.plan_checkpoints`: boundaries, valuation, allocation), apart from reading
 the request (which compares the re-sent history with the last one, in time proportional to it)
 and explaining misses. Times are CPU time of the calling thread (``time.thread_time``), so
@@ -58,6 +63,11 @@ def stub_transport(client: Any) -> None:
     client.meta.events.register_last("before-call.bedrock-runtime.Converse", canned)
 
 
+#: The kinds of turn timed (see the module doc).
+NEW_QUESTION, NEXT_TURN = "new question", "next turn"
+SHAPES = (NEW_QUESTION, NEXT_TURN)
+
+
 def _texts(count: int, turn: int) -> list[tuple[str, str]]:
     """``count`` alternating user/assistant texts; the last (a question) changes per turn."""
     texts = [
@@ -67,13 +77,38 @@ def _texts(count: int, turn: int) -> list[tuple[str, str]]:
     return [*texts, ("user", filler(80, f"overhead-question-{turn}"))]
 
 
+def _conversation(count: int, turn: int) -> list[tuple[str, str]]:
+    """Conversation ``turn``: ``count`` (odd) user/assistant texts, each question 80 tokens and
+    each answer 150, from the first question to the last."""
+    return [
+        ("user", filler(80, f"question-{turn}-{n}"))
+        if n % 2 == 0
+        else ("assistant", filler(150, f"answer-{turn}-{n}"))
+        for n in range(count)
+    ]
+
+
+def turn_texts(
+    shape: str, size: int, turn: int
+) -> tuple[list[list[tuple[str, str]]], list[tuple[str, str]]]:
+    """The requests (their texts) sent before the timed call -- none for a new question, whose
+    history the turns before it sent; a next turn's conversation at its two previous turns --
+    and the texts of the timed call. A next turn has ``size + 1`` messages, so that it starts
+    and ends with a question."""
+    if shape == NEW_QUESTION:
+        return [], _texts(size, turn)
+    texts = _conversation(size + 1, turn)
+    return [texts[:-4], texts[:-2]], texts
+
+
 def _timed(call: Callable[[], object]) -> float:
     started = time.thread_time()
     call()
     return time.thread_time() - started
 
 
-#: Builds one turn's call (its messages) and returns the call itself, which alone is timed.
+#: Builds one turn's call (its messages, and sends the previous turn) and returns the call
+#: itself, which alone is timed.
 Turn = Callable[[int], Callable[[], object]]
 
 
@@ -89,7 +124,7 @@ def _paired_ms(plain: Turn, planned: Turn) -> tuple[float, float]:
     return statistics.median(plain_times) * 1000, statistics.median(planned_times) * 1000
 
 
-def _langchain(size: int, instrumented: bool, connection: dict[str, str]) -> Turn:
+def _langchain(size: int, instrumented: bool, connection: dict[str, str], shape: str) -> Turn:
     from langchain_aws import ChatBedrockConverse
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
@@ -105,17 +140,20 @@ def _langchain(size: int, instrumented: bool, connection: dict[str, str]) -> Tur
     bound = llm.bind_tools(tool_specs(Call(0.0, (), (), agent_tools())))
     system = SystemMessage(filler(2_000, "overhead-system"))
 
+    def messages(texts: list[tuple[str, str]]) -> list[Any]:
+        return [HumanMessage(text) if role == "user" else AIMessage(text) for role, text in texts]
+
     def call(turn: int) -> Callable[[], object]:
-        history = [
-            HumanMessage(text) if role == "user" else AIMessage(text)
-            for role, text in _texts(size, turn)
-        ]
+        before, texts = turn_texts(shape, size, turn)
+        for earlier in before:
+            bound.invoke([system, *messages(earlier)])
+        history = messages(texts)
         return lambda: bound.invoke([system, *history])
 
     return call
 
 
-def _llama_index(size: int, instrumented: bool, connection: dict[str, str]) -> Turn:
+def _llama_index(size: int, instrumented: bool, connection: dict[str, str], shape: str) -> Turn:
     from llama_index.core.base.llms.types import ChatMessage
     from llama_index.core.tools import FunctionTool
     from llama_index.llms.bedrock_converse import BedrockConverse
@@ -137,30 +175,38 @@ def _llama_index(size: int, instrumented: bool, connection: dict[str, str]) -> T
     ]
     system = ChatMessage(role="system", content=filler(2_000, "overhead-system"))
 
+    def messages(texts: list[tuple[str, str]]) -> list[Any]:
+        return [ChatMessage(role=role, content=text) for role, text in texts]
+
     def call(turn: int) -> Callable[[], object]:
-        history = [ChatMessage(role=role, content=text) for role, text in _texts(size, turn)]
+        before, texts = turn_texts(shape, size, turn)
+        for earlier in before:
+            llm.chat_with_tools(tools, chat_history=[system, *messages(earlier)])
+        history = messages(texts)
         return lambda: llm.chat_with_tools(tools, chat_history=[system, *history])
 
     return call
 
 
-FRAMEWORKS: dict[str, Callable[[int, bool, dict[str, str]], Turn]] = {
+FRAMEWORKS: dict[str, Callable[[int, bool, dict[str, str], str], Turn]] = {
     "LangChain ChatBedrockConverse": _langchain,
     "LlamaIndex BedrockConverse": _llama_index,
 }
 
 
-def framework_overhead() -> list[tuple[str, int, float, float]]:
-    """(framework, messages, framework ms, plugin ms) per size."""
+def framework_overhead() -> list[tuple[str, str, int, float, float]]:
+    """(framework, turn, messages, framework ms, plugin ms) per kind of turn and size."""
     rows = []
     with BedrockEmulator() as emu:  # only for connection settings; no request reaches it
         connection = emu.connection_kwargs
         for name, make in FRAMEWORKS.items():
-            for size in SIZES:
-                plain, planned = _paired_ms(
-                    make(size, False, connection), make(size, True, connection)
-                )
-                rows.append((name, size, plain, max(0.0, planned - plain)))
+            for shape in SHAPES:
+                for size in SIZES:
+                    plain, planned = _paired_ms(
+                        make(size, False, connection, shape), make(size, True, connection, shape)
+                    )
+                    count = size if shape == NEW_QUESTION else size + 1
+                    rows.append((name, shape, count, plain, max(0.0, planned - plain)))
     return rows
 
 
@@ -215,10 +261,13 @@ def overhead_report() -> str:
     lines = [
         "Overhead: plugin time / framework time for the same call (20 tools, transport stubbed "
         f"at botocore before-call; medians of {REPEATS} calls, thread CPU time)",
-        f"  {'framework':<32}{'messages':>9}{'framework ms':>14}{'plugin ms':>11}{'ratio':>8}",
+        f"  {'framework':<32}{'turn':<14}{'messages':>9}{'framework ms':>14}{'plugin ms':>11}"
+        f"{'ratio':>8}",
     ]
-    for name, size, plain, plugin in framework_overhead():
-        lines.append(f"  {name:<32}{size:>9}{plain:>14.2f}{plugin:>11.2f}{plugin / plain:>8.2f}")
+    for name, shape, size, plain, plugin in framework_overhead():
+        lines.append(
+            f"  {name:<32}{shape:<14}{size:>9}{plain:>14.2f}{plugin:>11.2f}{plugin / plain:>8.2f}"
+        )
     lines.append(
         "Planning: BedrockCache.prepare on one request, and the planner alone in the next turn "
         "(medians of 5)"
