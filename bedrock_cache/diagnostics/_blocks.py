@@ -77,8 +77,9 @@ def _hash(text: str) -> bytes:
 def _chunk_hashes(text: str, size: int) -> bytes:
     """8 bytes per chunk. Python's own string hash (keyed per process, computed in C) suffices:
     signatures live in this process's memory only and are compared with each other."""
-    hashes = array("q", [hash(text[start : start + size]) for start in range(0, len(text), size)])
-    return hashes.tobytes()
+    starts = range(0, len(text), size)
+    chunks = map(text.__getitem__, map(slice, starts, range(size, len(text) + size, size)))
+    return array("q", map(hash, chunks)).tobytes()  # every step in C: up to 128 chunks a block
 
 
 def chunk_size(length: int) -> int:
