@@ -113,15 +113,18 @@ Turn = Callable[[int], Callable[[], object]]
 
 
 def _paired_ms(plain: Turn, planned: Turn) -> tuple[float, float]:
-    """Median ms of each, timed alternately on the same turns."""
+    """Median ms of the plain call, and the median of what each planned call took more than the
+    plain one timed just before it, on the same turn: pairs side by side in time, so a change in
+    the host's load while they run moves both calls of a pair, not the difference."""
     for turn in range(WARMUP):
         plain(-1 - turn)()
         planned(-1 - turn)()
-    plain_times, planned_times = [], []
+    plain_times, differences = [], []
     for turn in range(REPEATS):
-        plain_times.append(_timed(plain(turn)))
-        planned_times.append(_timed(planned(turn)))
-    return statistics.median(plain_times) * 1000, statistics.median(planned_times) * 1000
+        alone = _timed(plain(turn))
+        plain_times.append(alone)
+        differences.append(_timed(planned(turn)) - alone)
+    return statistics.median(plain_times) * 1000, statistics.median(differences) * 1000
 
 
 def _langchain(size: int, instrumented: bool, connection: dict[str, str], shape: str) -> Turn:
@@ -202,11 +205,11 @@ def framework_overhead() -> list[tuple[str, str, int, float, float]]:
         for name, make in FRAMEWORKS.items():
             for shape in SHAPES:
                 for size in SIZES:
-                    plain, planned = _paired_ms(
+                    plain, plugin = _paired_ms(
                         make(size, False, connection, shape), make(size, True, connection, shape)
                     )
                     count = size if shape == NEW_QUESTION else size + 1
-                    rows.append((name, shape, count, plain, max(0.0, planned - plain)))
+                    rows.append((name, shape, count, plain, max(0.0, plugin)))
     return rows
 
 
