@@ -4,7 +4,8 @@
 ``object.__setattr__`` (the class's own ``__setattr__`` refuses). For the few built on every
 planned call that is most of their cost. :func:`one_step_init` gives such a class an ``__init__``
 with the same signature that sets the new instance's ``__dict__`` at once: fields, defaults,
-equality, hash, repr and immutability stay the dataclass's own.
+equality, hash, repr and immutability stay the dataclass's own. :func:`replaced` is
+``dataclasses.replace`` the same way.
 """
 
 from __future__ import annotations
@@ -42,10 +43,22 @@ def one_step_init(cls: type[T]) -> type[T]:
         f"def __init__(self, {', '.join(signature)}):\n"
         f"    _set_dict(self, '__dict__', {{{values}}})\n"
     )
-    namespace: dict[str, Any] = {"_set_dict": object.__setattr__, **defaults}
+    namespace: dict[str, Any] = {"_set_dict": _set_dict, **defaults}
     exec(source, namespace)  # as dataclasses itself builds __init__: one function per class
     init = namespace["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__doc__ = cls.__init__.__doc__
     cls.__init__ = init  # type: ignore[method-assign]
     return cls
+
+
+_new = object.__new__
+_set_dict = object.__setattr__
+
+
+def replaced(instance: T, **changes: Any) -> T:
+    """``dataclasses.replace(instance, **changes)`` for such a class, in one step: the fields not
+    changed come with the instance's ``__dict__`` instead of through ``__init__`` one by one."""
+    made: T = _new(type(instance))
+    _set_dict(made, "__dict__", {**instance.__dict__, **changes})
+    return made

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from ._frozen import one_step_init
+from ._frozen import one_step_init, replaced
 from ._models import TTL, TTL_SECONDS, entry_alive
 
 
@@ -68,7 +68,7 @@ class Observation:
     def seen_again(self, now: float) -> Observation:
         """This prefix (or a new member of this group) seen once more at ``now``."""
         quick, slow = gap_counts(now - self.last_seen)
-        return evolved(
+        return replaced(
             self,
             seen=self.seen + 1,
             last_seen=max(now, self.last_seen),
@@ -78,7 +78,7 @@ class Observation:
 
     def with_entry(self, now: float, ttl: TTL) -> Observation:
         """A checkpoint here wrote or read a cache entry with ``ttl`` at ``now``."""
-        return evolved(self, entry_at=now, entry_ttl=ttl)
+        return replaced(self, entry_at=now, entry_ttl=ttl)
 
     def entry_alive(self, now: float) -> bool:
         """A cache entry placed here is still live at ``now`` (the one liveness check)."""
@@ -98,18 +98,6 @@ def gap_counts(gap: float) -> tuple[int, int]:
 
 #: Members a group remembers as waiting for their second sighting; older ones count as failed.
 MAX_WAITING = 16
-
-_new = object.__new__
-_set = object.__setattr__
-
-
-def evolved(observation: Observation, **changes: Any) -> Observation:
-    """``dataclasses.replace(observation, **changes)`` built in one step, not through the frozen
-    dataclass's ``__setattr__`` per field: planning makes several per boundary per request."""
-    made: Observation = _new(Observation)
-    _set(made, "__dict__", {**observation.__dict__, **changes})
-    return made
-
 
 _FIELDS = frozenset(Observation.__dataclass_fields__)
 

@@ -68,14 +68,13 @@ def keeps_verdict(
 def _moved(own: Sequence[Any], sent: Sequence[Any]) -> Sequence[Any]:
     """The caller's items that ``sent`` (``own`` with blocks inserted) holds at other indexes:
     those after the first inserted block. Usually none: the one insertion closes the list."""
-    inserted = len(sent) - len(own)
-    trailing = 0
+    if len(sent) - len(own) > 1:  # several inserted: from the first one on, found from the start
+        first = next((n for n, item in enumerate(own) if sent[n] is not item), len(own))
+        return own[first:]
+    trailing = 0  # one inserted: the items after it are still the list's last ones
     while trailing < len(own) and sent[-1 - trailing] is own[-1 - trailing]:
         trailing += 1
-    if inserted == 1:
-        return own[len(own) - trailing :]
-    first = next((n for n, item in enumerate(own) if sent[n] is not item), len(own))
-    return own[first:]
+    return own[len(own) - trailing :]
 
 
 def invalid(request: Mapping[str, Any], operation: Any) -> bool:

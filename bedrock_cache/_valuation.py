@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ._frozen import replaced
 from ._models import TTL, TTL_SECONDS, ModelSpec
-from ._store import MAX_WAITING, Observation, evolved, gap_counts
+from ._store import MAX_WAITING, Observation, gap_counts
 
 #: A prefix's own recurrence rate within a TTL blends its gaps with a steady-traffic estimate:
 #: arrivals at the prefix's mean gap recur within ``t`` with probability ``1 - exp(-t / mean)``,
@@ -144,7 +145,7 @@ def member_added(group: Observation | None, now: float) -> Observation:
     if group is None:
         return Observation(seen=1, last_seen=now, waiting=(now,))
     waiting = (*group.waiting[1 - MAX_WAITING :], now)
-    return evolved(group, seen=group.seen + 1, last_seen=now, waiting=waiting)
+    return replaced(group, seen=group.seen + 1, last_seen=now, waiting=waiting)
 
 
 def member_recurred(group: Observation, first: float, now: float) -> Observation:
@@ -154,7 +155,7 @@ def member_recurred(group: Observation, first: float, now: float) -> Observation
     if first in waiting:
         at = waiting.index(first)
         waiting = (*waiting[:at], *waiting[at + 1 :])
-    return evolved(
+    return replaced(
         group,
         recurred_5m=group.recurred_5m + quick,
         recurred_1h=group.recurred_1h + slow,
