@@ -311,7 +311,7 @@ class _Allowed:
 
 def lookup_keys(found: Sequence[Boundary]) -> list[str]:
     """The store keys planning a request with these boundaries reads: prefixes and groups. The
-    boundaries of one kind in a request share their groups (:func:`_keyed`), and each group key
+    boundaries of one kind in a request share their groups (:func:`_groups`), and each group key
     names its kind, so the first boundary of each kind gives them all, once."""
     keys = [b.key for b in found]
     kinds: set[Kind] = set()

@@ -6,7 +6,9 @@ turn. They are kept by what fixes them: the model spec and the policy, the numbe
 the last block ahead of the last message (its fingerprint covers every block before it, with the
 message each belongs to), which message closes the conversation (the last, or the one before an
 assistant prefill) and, on a model with a cache cap, whether the request is over it. Only the
-closing message is looked at again.
+closing message is looked at again. A head not seen before (a chat's next turn, one message pair
+longer) takes the message ends it shares with earlier heads from those, by the fingerprint of
+each message's last block, so only the messages it added are read for it.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ edited question), and a *next turn* adds the answer to the previous question and
 to a conversation whose two previous turns were sent just before (untimed, through the same
 model), as a chat does every turn; each next turn is another conversation, so every timed call
 reads two new messages, after history the plugin has seen more than once. Plain and instrumented
-calls alternate. Only the framework's call is timed: the turn's messages (and the previous turn)
+calls alternate. Only the framework's call is timed: the turn's messages (and the previous turns)
 are built and sent before the clock starts. The stub answers last among ``before-call``
 handlers, so the plugin's own handlers there are timed too.
 ``BedrockCache.prepare`` alone is timed on requests of 1,000 and 8,000 blocks, first sight and
@@ -107,7 +107,7 @@ def _timed(call: Callable[[], object]) -> float:
     return time.thread_time() - started
 
 
-#: Builds one turn's call (its messages, and sends the previous turn) and returns the call
+#: Builds one turn's call (its messages, and sends the turns before it) and returns the call
 #: itself, which alone is timed.
 Turn = Callable[[int], Callable[[], object]]
 
@@ -208,7 +208,7 @@ def framework_overhead() -> list[tuple[str, str, int, float, float]]:
                     plain, plugin = _paired_ms(
                         make(size, False, connection, shape), make(size, True, connection, shape)
                     )
-                    count = size if shape == NEW_QUESTION else size + 1
+                    count = len(turn_texts(shape, size, 0)[1])  # a next turn has one more
                     rows.append((name, shape, count, plain, max(0.0, plugin)))
     return rows
 

@@ -136,26 +136,22 @@ def test_blocks_after_a_checkpoint_keep_their_errors_in_every_section() -> None:
     broken block there is still named at the caller's own index."""
     long_tool = {"toolSpec": {"name": "lookup", "description": "Looks up orders. " * 600}}
     long_tool["toolSpec"]["inputSchema"] = {"json": {"type": "object"}}
-    broken = {
-        "system": {"system": [*SYSTEM, {"text": 5}], "messages": HISTORY[:1]},
-        "tools": {
-            "toolConfig": {"tools": [long_tool, {"toolSpec": {"name": 5}}]},
-            "messages": HISTORY[:1],
-        },
+    # per section: the request with a broken block after the long one, and the same without it
+    cases = {
+        "system": ({"system": [*SYSTEM, {"text": 5}]}, {"system": SYSTEM}),
+        "tools": (
+            {"toolConfig": {"tools": [long_tool, {"toolSpec": {"name": 5}}]}},
+            {"toolConfig": {"tools": [long_tool]}},
+        ),
     }
     with BedrockEmulator() as emulator:
         plain = emulator.client()
         planned = BedrockCache().instrument(emulator.client())
-        for section, parts in broken.items():
-            request = {"modelId": SONNET, **parts}
+        for section, (broken, fixed) in cases.items():
+            request = {"modelId": SONNET, "messages": HISTORY[:1], **broken}
             expected = outcome(plain, request)
-            assert expected.startswith("invalid") and f"{section}" in expected
+            assert expected.startswith("invalid") and section in expected
             for _ in range(3):  # first sight, then seen before (and planned as such)
                 assert outcome(planned, request) == expected
-            valid = {"modelId": SONNET, **parts}
-            key = "system" if section == "system" else "toolConfig"
-            fixed = dict(parts[key]) if key == "toolConfig" else parts[key][:1]
-            if key == "toolConfig":
-                fixed["tools"] = fixed["tools"][:1]
-            valid[key] = fixed
+            valid = {"modelId": SONNET, "messages": HISTORY[:1], **fixed}
             assert outcome(planned, valid) == "ok"  # and the same prefix, valid, is planned
